@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * app.h - wiring of amane's modules, shared by amaned and the amane CLI:
+ * configuration, then the store with every module's migrations, the bus,
+ * auth, and (for the server) HTTP with every module's routes.
+ */
+#ifndef AM_APP_H
+#define AM_APP_H
+
+#include "auth/auth.h"
+#include "bus/bus.h"
+#include "core/core.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#define AMANE_VERSION "0.1.0"
+
+struct app {
+    struct am_config cfg;
+    struct store *store;
+    struct bus *bus;
+    struct auth *auth;
+    struct http_server *http; /* NULL in the CLI */
+    int64_t started_us;
+};
+
+/*
+ * Reads configuration: defaults, then `-c FILE`/`--config=FILE` (or
+ * ./amane.conf if present), then AMANE_* variables, then --section.key=value
+ * flags. Consumed arguments are removed from argv. Prints the reason and
+ * returns AM_EINVAL on a bad setting.
+ */
+int app_config(struct am_config *cfg, int *argc, char **argv, char **envp);
+
+/* Opens store, bus and auth; with `serve`, the HTTP server and its routes too. */
+int app_open(struct app *a, bool serve);
+void app_close(struct app *a);
+
+/* Registers the routes of auth, users, events and health (api_auth.c). */
+int app_routes_core(struct app *a);
+
+#endif

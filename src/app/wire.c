@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * wire.c - builds the running system from the configuration: store (with
+ * every module's migrations), bus, auth, HTTP server and routes.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "cad/cad.h"
+
+int app_config(struct am_config *cfg, int *argc, char **argv, char **envp)
+{
+    char why[300];
+    am_config_defaults(cfg);
+    const char *file = NULL;
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < *argc) {
+            file = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            file = argv[i] + 9;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    int rc = 0;
+    if (file) {
+        rc = am_config_load_file(cfg, file, why, sizeof(why));
+    } else if (access("amane.conf", R_OK) == 0) {
+        rc = am_config_load_file(cfg, "amane.conf", why, sizeof(why));
+    }
+    if (!rc)
+        rc = am_config_apply_env(cfg, envp, why, sizeof(why));
+    if (!rc)
+        rc = am_config_apply_args(cfg, argc, argv, why, sizeof(why));
+    if (rc) {
+        fprintf(stderr, "amane: configuration: %s\n", why);
+        return AM_EINVAL;
+    }
+    enum am_log_level lvl;
+    if (!am_log_parse_level(cfg->log_level, &lvl))
+        am_log_set_level(lvl);
+    return 0;
+}
+
+static int mkdir_parents(const char *path)
+{
+    char dir[512];
+    am_strlcpy(dir, path, sizeof(dir));
+    char *d = dirname(dir);
+    char partial[512] = "";
+    size_t n = 0;
+    for (const char *p = d; *p; p++) {
+        if (n + 1 >= sizeof(partial))
+            return AM_EINVAL;
+        partial[n++] = *p;
+        partial[n] = '\0';
+        if ((p[1] == '/' || p[1] == '\0') && strcmp(partial, "/") != 0 &&
+            strcmp(partial, ".") != 0) {
+            if (mkdir(partial, 0750) && errno != EEXIST)
+                return AM_EIO;
+        }
+    }
+    return 0;
+}
+
+static struct store_migration *all_migrations(size_t *n)
+{
+    size_t total = auth_nmigrations + cad_nmigrations;
+    struct store_migration *m = calloc(total, sizeof(*m));
+    if (!m)
+        return NULL;
+    memcpy(m, auth_migrations, auth_nmigrations * sizeof(*m));
+    memcpy(m + auth_nmigrations, cad_migrations, cad_nmigrations * sizeof(*m));
+    *n = total;
+    return m;
+}
+
+static int authn(void *arg, const char *token, struct am_principal *out)
+{
+    return auth_authenticate(arg, token, out);
+}
+
+int app_open(struct app *a, bool serve)
+{
+    a->started_us = am_now_us();
+    struct am_config *c = &a->cfg;
+    if (mkdir_parents(c->db_path)) {
+        am_error("app", "cannot create the database directory", "path=\"%s\"", c->db_path);
+        return AM_EIO;
+    }
+    int rc = bus_new(&a->bus);
+    if (rc)
+        return rc;
+    size_t nmig = 0;
+    struct store_migration *mig = all_migrations(&nmig);
+    if (!mig)
+        return AM_ENOMEM;
+    struct store_opts so = {
+        .path = c->db_path,
+        .readers = c->readers,
+        .max_batch = c->max_batch,
+        .sync_full = strcmp(c->synchronous, "full") == 0,
+        .migrations = mig,
+        .nmigrations = nmig,
+        .on_commit = bus_publish,
+        .on_commit_arg = a->bus,
+    };
+    rc = store_open(&a->store, &so);
+    free(mig);
+    if (rc) {
+        am_error("app", "cannot open the store", "path=\"%s\" err=\"%s\"", c->db_path,
+                 am_strerror(rc));
+        return rc;
+    }
+    struct auth_opts ao = {c->token_ttl_s, c->lockout_threshold, c->lockout_s};
+    rc = auth_new(&a->auth, a->store, &ao);
+    if (rc || !serve)
+        return rc;
+    struct http_opts ho = {
+        .listen = c->listen,
+        .port = c->port,
+        .workers = c->workers,
+        .body_limit = (size_t)c->body_limit,
+        .tls_cert = c->tls_cert,
+        .tls_key = c->tls_key,
+        .web_root = c->web_root,
+        .stream_ring = c->stream_ring,
+        .store = a->store,
+        .authenticate = authn,
+        .authn_arg = a->auth,
+        .visible = auth_event_visible,
+    };
+    rc = http_server_new(&a->http, &ho);
+    if (!rc)
+        rc = bus_subscribe(a->bus, http_stream_publish, a->http);
+    if (!rc)
+        rc = app_routes_core(a);
+    if (!rc)
+        rc = cad_routes(a->http, a->store);
+    if (!rc)
+        rc = http_route_static(a->http);
+    return rc;
+}
+
+void app_close(struct app *a)
+{
+    /* Workers first (they use the store), then the store (its writer feeds the stream). */
+    http_drain(a->http);
+    store_close(a->store);
+    http_server_free(a->http);
+    auth_free(a->auth);
+    bus_free(a->bus);
+    memset(a, 0, sizeof(*a));
+}

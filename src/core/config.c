@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * config.c - amane.conf (INI, read with inih), AMANE_* environment variables
+ * and --section.key=value flags, all checked against one table of keys with
+ * their types and bounds. An unknown key or a bad value is an error, never a
+ * silent default: a typo in a police server's configuration must be seen.
+ */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "core.h"
+
+#define AM_CONFIG_MAX_TEXT (64 * 1024)
+
+enum opt_kind { OPT_STR, OPT_INT, OPT_I64, OPT_ENUM };
+
+struct opt {
+    const char *section, *key;
+    enum opt_kind kind;
+    size_t off, size;
+    int64_t min, max;
+    const char *choices; /* OPT_ENUM: '|'-separated */
+};
+
+#define STR(sec, k, field) {sec, k, OPT_STR, offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field), 0, 0, NULL}
+#define INT(sec, k, field, lo, hi) {sec, k, OPT_INT, offsetof(struct am_config, field), sizeof(int), lo, hi, NULL}
+#define I64(sec, k, field, lo, hi) {sec, k, OPT_I64, offsetof(struct am_config, field), sizeof(int64_t), lo, hi, NULL}
+#define ENUM(sec, k, field, ch) {sec, k, OPT_ENUM, offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field), 0, 0, ch}
+
+static const struct opt opts[] = {
+    STR("server", "listen", listen),
+    INT("server", "port", port, 0, 65535),
+    INT("server", "workers", workers, 1, 256),
+    I64("server", "body_limit", body_limit, 1024, 64 * 1024 * 1024),
+    STR("server", "tls_cert", tls_cert),
+    STR("server", "tls_key", tls_key),
+    STR("server", "web_root", web_root),
+    STR("store", "path", db_path),
+    INT("store", "readers", readers, 1, 64),
+    INT("store", "max_batch", max_batch, 1, 100000),
+    ENUM("store", "synchronous", synchronous, "full|normal"),
+    I64("auth", "token_ttl", token_ttl_s, 60, 30 * 86400),
+    INT("auth", "lockout_threshold", lockout_threshold, 1, 1000),
+    I64("auth", "lockout_seconds", lockout_s, 1, 30 * 86400),
+    INT("stream", "ring", stream_ring, 16, 1 << 22),
+    ENUM("log", "level", log_level, "debug|info|warn|error"),
+};
+
+void am_config_defaults(struct am_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    am_strlcpy(c->listen, "127.0.0.1", sizeof(c->listen));
+    c->port = 8080;
+    c->workers = 16;
+    c->body_limit = 1024 * 1024;
+    am_strlcpy(c->web_root, "web", sizeof(c->web_root));
+    am_strlcpy(c->db_path, "var/amane.db", sizeof(c->db_path));
+    c->readers = 4;
+    c->max_batch = 512;
+    am_strlcpy(c->synchronous, "full", sizeof(c->synchronous));
+    c->token_ttl_s = 12 * 3600; /* one shift */
+    c->lockout_threshold = 5;
+    c->lockout_s = 15 * 60;
+    c->stream_ring = 65536;
+    am_strlcpy(c->log_level, "info", sizeof(c->log_level));
+}
+
+static bool choice_ok(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0)
+            return true;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return false;
+}
+
+int am_config_set(struct am_config *c, const char *section, const char *key, const char *value,
+                  char *why, size_t whysz)
+{
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const struct opt *o = &opts[i];
+        if (strcmp(o->section, section) || strcmp(o->key, key))
+            continue;
+        char *field = (char *)c + o->off;
+        int64_t v;
+        switch (o->kind) {
+        case OPT_STR:
+            if (strlen(value) >= o->size) {
+                snprintf(why, whysz, "%s.%s: value longer than %zu bytes", section, key,
+                         o->size - 1);
+                return AM_EINVAL;
+            }
+            am_strlcpy(field, value, o->size);
+            return 0;
+        case OPT_ENUM:
+            if (!choice_ok(o->choices, value)) {
+                snprintf(why, whysz, "%s.%s: '%.64s' is not one of %s", section, key, value,
+                         o->choices);
+                return AM_EINVAL;
+            }
+            am_strlcpy(field, value, o->size);
+            return 0;
+        case OPT_INT:
+        case OPT_I64:
+            if (am_parse_i64(value, o->min, o->max, &v)) {
+                snprintf(why, whysz, "%s.%s: '%.64s' is not an integer in [%lld, %lld]", section,
+                         key, value, (long long)o->min, (long long)o->max);
+                return AM_EINVAL;
+            }
+            if (o->kind == OPT_INT)
+                *(int *)field = (int)v;
+            else
+                *(int64_t *)field = v;
+            return 0;
+        }
+    }
+    snprintf(why, whysz, "unknown setting '%.32s.%.32s'", section, key);
+    return AM_EINVAL;
+}
+
+struct parse_ctx {
+    struct am_config *c;
+    char *why;
+    size_t whysz;
+    bool failed;
+};
+
+static int ini_cb(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_ctx *ctx = user;
+    if (ctx->failed)
+        return 0;
+    if (am_config_set(ctx->c, section, name, value, ctx->why, ctx->whysz)) {
+        ctx->failed = true;
+        return 0;
+    }
+    return 1;
+}
+
+int am_config_parse(struct am_config *c, const char *text, size_t len, char *why, size_t whysz)
+{
+    if (len > AM_CONFIG_MAX_TEXT) {
+        snprintf(why, whysz, "configuration larger than %d bytes", AM_CONFIG_MAX_TEXT);
+        return AM_ETOOBIG;
+    }
+    if (memchr(text, '\0', len) || !am_utf8_valid(text, len)) {
+        snprintf(why, whysz, "configuration is not valid UTF-8 text");
+        return AM_EINVAL;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return AM_ENOMEM;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    char inner[200] = "";
+    struct parse_ctx ctx = {c, inner, sizeof(inner), false};
+    int line = ini_parse_string(copy, ini_cb, &ctx);
+    free(copy);
+    if (line != 0) {
+        if (ctx.failed)
+            snprintf(why, whysz, "line %d: %s", line, inner);
+        else
+            snprintf(why, whysz, "line %d: syntax error", line);
+        return AM_EINVAL;
+    }
+    return 0;
+}
+
+int am_config_load_file(struct am_config *c, const char *path, char *why, size_t whysz)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, whysz, "cannot open '%s'", path);
+        return AM_ENOTFOUND;
+    }
+    char *buf = malloc(AM_CONFIG_MAX_TEXT + 1);
+    if (!buf) {
+        fclose(f);
+        return AM_ENOMEM;
+    }
+    size_t n = fread(buf, 1, AM_CONFIG_MAX_TEXT + 1, f);
+    int rc;
+    if (ferror(f)) {
+        snprintf(why, whysz, "cannot read '%s'", path);
+        rc = AM_EIO;
+    } else {
+        char inner[200] = "";
+        rc = am_config_parse(c, buf, n, inner, sizeof(inner));
+        if (rc)
+            snprintf(why, whysz, "%s: %s", path, inner);
+    }
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* Splits "section.key" (or "SECTION_KEY" for env) into lower-case parts. */
+static int split_name(const char *name, size_t n, char sep, char *sec, size_t secsz, char *key,
+                      size_t keysz)
+{
+    const char *s = memchr(name, sep, n);
+    if (!s || s == name || (size_t)(s - name) >= secsz || n - (size_t)(s - name) - 1 >= keysz ||
+        s + 1 == name + n)
+        return AM_EINVAL;
+    size_t sl = (size_t)(s - name);
+    for (size_t i = 0; i < sl; i++)
+        sec[i] = (char)tolower((unsigned char)name[i]);
+    sec[sl] = '\0';
+    size_t kl = n - sl - 1;
+    for (size_t i = 0; i < kl; i++)
+        key[i] = (char)tolower((unsigned char)s[1 + i]);
+    key[kl] = '\0';
+    return 0;
+}
+
+int am_config_apply_env(struct am_config *c, char **envp, char *why, size_t whysz)
+{
+    for (char **e = envp; e && *e; e++) {
+        if (strncmp(*e, "AMANE_", 6))
+            continue;
+        const char *name = *e + 6;
+        const char *eq = strchr(name, '=');
+        if (!eq)
+            continue;
+        char sec[32], key[64];
+        if (split_name(name, (size_t)(eq - name), '_', sec, sizeof(sec), key, sizeof(key)))
+            continue;
+        /* AMANE_* variables of other sections belong to scripts, not to us. */
+        bool known = false;
+        for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+            known = known || strcmp(opts[i].section, sec) == 0;
+        if (!known)
+            continue;
+        char inner[200];
+        if (am_config_set(c, sec, key, eq + 1, inner, sizeof(inner))) {
+            snprintf(why, whysz, "environment %.*s: %s", (int)(eq - *e), *e, inner);
+            return AM_EINVAL;
+        }
+    }
+    return 0;
+}
+
+int am_config_apply_args(struct am_config *c, int *argc, char **argv, char *why, size_t whysz)
+{
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *a = argv[i];
+        const char *eq = strchr(a, '=');
+        const char *dot = strchr(a, '.');
+        if (strncmp(a, "--", 2) || !eq || !dot || dot > eq) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        char sec[32], key[64];
+        if (split_name(a + 2, (size_t)(eq - a - 2), '.', sec, sizeof(sec), key, sizeof(key))) {
+            snprintf(why, whysz, "cannot read option '%.64s'", a);
+            return AM_EINVAL;
+        }
+        if (am_config_set(c, sec, key, eq + 1, why, whysz))
+            return AM_EINVAL;
+    }
+    *argc = out;
+    return 0;
+}

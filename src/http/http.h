@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * http.h - the HTTP and WebSocket front of amaned, on libwebsockets.
+ *
+ * One libwebsockets service thread runs the network loop and never blocks.
+ * A request is matched to a route on that thread; its body is collected with
+ * a size limit; then authentication, the role check, JSON parsing and the
+ * handler run on a worker thread. The handler fills a response, the loop is
+ * woken with lws_cancel_service() and writes it. Errors are problem+json
+ * (RFC 9457) with a stable `type`.
+ *
+ * Every route declares the roles that may call it. There is no implicit
+ * access: a route without roles is refused unless it is marked public.
+ *
+ * The stream (`/api/v1/stream`) is a WebSocket that sends each committed
+ * event, filtered per role, as a JSON text message with its sequence number;
+ * `?since=SEQ` replays what came after SEQ first.
+ */
+#ifndef AM_HTTP_H
+#define AM_HTTP_H
+
+#include "core/core.h"
+
+struct http_server;
+struct store;
+
+enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE, HTTP_OPTIONS,
+                   HTTP_METHOD_OTHER };
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_ARGS 16
+#define HTTP_PROBLEM_BASE "urn:amane:problem:"
+
+struct http_req {
+    enum http_method method;
+    char path[512];             /* decoded path, no query */
+    char param[HTTP_MAX_PARAMS][128]; /* values of {name} segments, in pattern order */
+    int nparams;
+    char *args[HTTP_MAX_ARGS];  /* query arguments as "name=value", decoded */
+    int nargs;
+    const char *body;           /* raw body (NUL-terminated), may be NULL */
+    size_t body_len;
+    json_t *json;               /* parsed body for routes that take JSON, else NULL */
+    char request_id[65];
+    char idem_key[130];         /* Idempotency-Key header, "" if absent */
+    char bearer[128];           /* token from Authorization: Bearer, or access_token arg */
+    struct am_principal who;    /* valid when authenticated */
+    bool authenticated;
+    char remote[64];            /* peer address */
+};
+
+struct http_resp {
+    int status;
+    const char *content_type;   /* static string */
+    char *body;                 /* malloc'd, owned by the server once set */
+    size_t body_len;
+    char headers[512];          /* extra "Name: value\r\n" lines */
+    bool close;                 /* close the connection after this response */
+};
+
+typedef void (*http_handler)(struct http_req *req, struct http_resp *resp, void *arg);
+typedef int (*http_authn_fn)(void *arg, const char *token, struct am_principal *out);
+typedef bool (*http_visible_fn)(const struct am_principal *p, const struct am_event *ev);
+
+/* Route flags. */
+#define HTTP_PUBLIC 0x1u    /* no authentication */
+#define HTTP_JSON_BODY 0x2u /* body must be a JSON object; parsed into req->json */
+
+struct http_opts {
+    const char *listen;
+    int port;                   /* 0: any free port (see http_port) */
+    int workers;
+    size_t body_limit;
+    const char *tls_cert, *tls_key; /* both set: HTTPS and WSS only */
+    const char *web_root;       /* static files; NULL: none */
+    int stream_ring;            /* events kept in memory for the stream */
+    struct store *store;        /* for stream replay beyond the ring */
+    http_authn_fn authenticate;
+    void *authn_arg;
+    http_visible_fn visible;    /* stream filter per principal */
+};
+
+/* Creates the server and binds its port. */
+int http_server_new(struct http_server **out, const struct http_opts *o);
+/* The port bound (useful with port 0). */
+int http_port(struct http_server *s);
+/*
+ * Adds a route before the server runs. `pattern` is a path whose segments
+ * may be `{name}` (one segment each). `roles` is a mask of AM_ROLE_BIT().
+ */
+int http_route(struct http_server *s, enum http_method m, const char *pattern, unsigned roles,
+               unsigned flags, http_handler fn, void *arg);
+/* Runs the loop on the calling thread until http_stop(). */
+int http_run(struct http_server *s);
+/* Thread- and signal-safe: asks the loop to finish. */
+void http_stop(struct http_server *s);
+/* After http_run returned: waits for the workers to finish their jobs. */
+void http_drain(struct http_server *s);
+void http_server_free(struct http_server *s);
+
+/* Adds the catch-all route serving web_root's files (add it last). */
+int http_route_static(struct http_server *s);
+
+/* Bus subscriber: hands committed events to the stream. Fits bus_fn. */
+void http_stream_publish(void *server, struct am_event *const *evs, size_t n);
+
+/* ---------------------------------------------------------- handler helpers */
+
+/* Sets a JSON response; steals `v`. */
+void http_json(struct http_resp *r, int status, json_t *v);
+/* Sets a response body from text the server then owns. */
+void http_text(struct http_resp *r, int status, const char *content_type, char *body);
+/*
+ * Sets an application/problem+json response: `slug` makes the stable type
+ * HTTP_PROBLEM_BASE slug; `detail` is a printf format (may be NULL).
+ */
+void http_problem(struct http_resp *r, const struct http_req *req, int status, const char *slug,
+                  const char *title, const char *detail, ...) __attribute__((format(printf, 6, 7)));
+/* Maps an AM_E* code to a problem with a fitting status. */
+void http_problem_err(struct http_resp *r, const struct http_req *req, int err, const char *detail);
+/*
+ * Unpacks req->json with json_unpack_ex in strict mode (unknown fields are
+ * refused). On failure fills a 422 problem naming the field and returns
+ * AM_EINVAL.
+ */
+int http_unpack(struct http_req *req, struct http_resp *resp, const char *fmt, ...);
+/* A query argument's value, or NULL. */
+const char *http_arg(const struct http_req *req, const char *name);
+
+struct store_cmd;
+/*
+ * Runs a write command for a request and answers it: sets the actor, the
+ * Idempotency-Key (scoped to the user) and the request's fingerprint,
+ * waits for the commit, then answers with cmd->status and cmd->answer (JSON
+ * text set by apply), or with a problem for cmd->rc. A retry with the same
+ * key gets the first answer again (header idempotent-replayed: true); the
+ * same key with a different request gets 422 idempotency-key-reused.
+ * A failing apply may leave a plain-text reason in cmd->answer: it becomes
+ * the problem's detail, else `detail` (may be NULL).
+ */
+void http_run_command(struct http_req *req, struct http_resp *resp, struct store *st,
+                      struct store_cmd *cmd, const char *detail);
+
+#endif
