@@ -20,13 +20,31 @@ static void on_signal(int sig)
         http_stop(running);
 }
 
+static void print_route(void *arg, const char *method, const char *pattern, unsigned roles,
+                        unsigned flags)
+{
+    (void)arg;
+    printf("%-6s %-40s ", method, pattern);
+    if (flags & HTTP_PUBLIC)
+        fputs("public", stdout);
+    for (int r = 0, first = 1; r < AM_ROLE_COUNT; r++) {
+        if (roles & AM_ROLE_BIT(r)) {
+            printf("%s%s", first ? "" : ",", am_role_name((enum am_role)r));
+            first = 0;
+        }
+    }
+    putchar('\n');
+}
+
 static void usage(void)
 {
     fputs("usage: amaned [-c FILE] [--section.key=value ...]\n"
           "\n"
           "Runs the amane server. Settings come from amane.conf (or -c FILE), then\n"
           "AMANE_<SECTION>_<KEY> environment variables, then --section.key=value flags,\n"
-          "e.g. --server.port=8080 --store.path=var/amane.db. See docs/configuration.md.\n",
+          "e.g. --server.port=8080 --store.path=var/amane.db. See docs/configuration.md.\n"
+          "\n"
+          "  --routes   print the route table (method, path, roles) and exit\n",
           stdout);
 }
 
@@ -34,7 +52,13 @@ int main(int argc, char **argv)
 {
     argc--;
     argv++;
+    bool routes = false;
     for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--routes") == 0) {
+            routes = true;
+            argv[i--] = argv[--argc];
+            continue;
+        }
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage();
             return 0;
@@ -52,11 +76,21 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (routes) {
+        /* Any free port: listing must not collide with a running server. */
+        a.cfg.port = 0;
+        am_log_set_level(AM_LOG_WARN);
+    }
     int rc = app_open(&a, true);
     if (rc) {
         fprintf(stderr, "amaned: cannot start: %s\n", am_strerror(rc));
         app_close(&a);
         return 1;
+    }
+    if (routes) {
+        http_route_each(a.http, print_route, NULL);
+        app_close(&a);
+        return 0;
     }
     running = a.http;
     struct sigaction sa;

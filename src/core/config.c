@@ -44,7 +44,7 @@ static const struct opt opts[] = {
     INT("store", "readers", readers, 1, 64),
     INT("store", "max_batch", max_batch, 1, 100000),
     ENUM("store", "synchronous", synchronous, "full|normal"),
-    I64("auth", "token_ttl", token_ttl_s, 60, 30 * 86400),
+    I64("auth", "token_ttl", token_ttl_s, 1, 30 * 86400),
     INT("auth", "lockout_threshold", lockout_threshold, 1, 1000),
     I64("auth", "lockout_seconds", lockout_s, 1, 30 * 86400),
     INT("stream", "ring", stream_ring, 16, 1 << 22),

@@ -98,6 +98,12 @@ void http_stop(struct http_server *s);
 void http_drain(struct http_server *s);
 void http_server_free(struct http_server *s);
 
+/* Calls fn for each route in order: method name, pattern, roles mask, flags. */
+void http_route_each(struct http_server *s,
+                     void (*fn)(void *arg, const char *method, const char *pattern,
+                                unsigned roles, unsigned flags),
+                     void *arg);
+
 /* Adds the catch-all route serving web_root's files (add it last). */
 int http_route_static(struct http_server *s);
 

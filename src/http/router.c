@@ -85,3 +85,14 @@ int http_route_static(struct http_server *s)
 {
     return http_route(s, HTTP_GET, "/*", 0, HTTP_PUBLIC, http_static_serve, s);
 }
+
+void http_route_each(struct http_server *s,
+                     void (*fn)(void *arg, const char *method, const char *pattern,
+                                unsigned roles, unsigned flags),
+                     void *arg)
+{
+    static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "?"};
+    for (int i = 0; i < s->nroutes; i++)
+        fn(arg, names[s->routes[i].method], s->routes[i].pattern, s->routes[i].roles,
+           s->routes[i].flags);
+}

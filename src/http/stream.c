@@ -174,10 +174,10 @@ int stream_established(struct http_server *s, struct lws *wsi, struct conn *c)
     if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
         strncasecmp(buf, "Bearer ", 7) == 0)
         am_strlcpy(cl->bearer, buf + 7, sizeof(cl->bearer));
-    const char *v = lws_get_urlarg_by_name(wsi, "access_token", buf, sizeof(buf));
+    const char *v = lws_get_urlarg_by_name(wsi, "access_token=", buf, sizeof(buf));
     if (!cl->bearer[0] && v)
         am_strlcpy(cl->bearer, v, sizeof(cl->bearer));
-    v = lws_get_urlarg_by_name(wsi, "since", buf, sizeof(buf));
+    v = lws_get_urlarg_by_name(wsi, "since=", buf, sizeof(buf));
     if (v) {
         if (am_parse_i64(v, 0, INT64_MAX, &cl->since)) {
             cl->close_why = "bad since";

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// i18n.js - Arabic (default, right-to-left) and French strings, the page
+// direction, and dates shown in Africa/Casablanca time (from the tz
+// database: the offset changes during Ramadan, never hard-code it).
+export const STRINGS = {
+  ar: {
+    app: 'أمان — قاعة القيادة والتنسيق',
+    lang: 'Français',
+    login: 'تسجيل الدخول', username: 'اسم المستخدم', password: 'كلمة المرور',
+    logout: 'خروج', bad_login: 'بيانات الدخول غير صحيحة', locked: 'الحساب مقفل مؤقتًا',
+    logbook: 'سجل المداومة', add: 'تسجيل', text: 'النص', category: 'الصنف',
+    live: 'الأحداث المباشرة', connected: 'متصل', reconnecting: 'إعادة الاتصال…',
+    no_entries: 'لا توجد قيود بعد', saved: 'تم التسجيل', error: 'خطأ',
+    cat_info: 'معلومة', cat_call: 'مكالمة', cat_operation: 'عملية', cat_incident: 'حادث',
+    cat_shift: 'مناوبة', role: 'الدور', last_seq: 'آخر حدث',
+  },
+  fr: {
+    app: 'amane — salle de commandement et de coordination',
+    lang: 'العربية',
+    login: 'Se connecter', username: "Nom d'utilisateur", password: 'Mot de passe',
+    logout: 'Déconnexion', bad_login: 'Identifiants invalides', locked: 'Compte verrouillé temporairement',
+    logbook: 'Main courante', add: 'Consigner', text: 'Texte', category: 'Catégorie',
+    live: 'Événements en direct', connected: 'Connecté', reconnecting: 'Reconnexion…',
+    no_entries: 'Aucune inscription', saved: 'Consigné', error: 'Erreur',
+    cat_info: 'Information', cat_call: 'Appel', cat_operation: 'Opération', cat_incident: 'Incident',
+    cat_shift: 'Service', role: 'Rôle', last_seq: 'Dernier événement',
+  },
+};
+
+let lang = localStorage.getItem('amane.lang') || 'ar';
+
+export function currentLang() { return lang; }
+
+export function t(key) { return (STRINGS[lang] && STRINGS[lang][key]) || key; }
+
+export function setLang(l) {
+  lang = l === 'fr' ? 'fr' : 'ar';
+  localStorage.setItem('amane.lang', lang);
+  document.documentElement.lang = lang;
+  document.documentElement.dir = lang === 'ar' ? 'rtl' : 'ltr';
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+export function fmtTime(iso) {
+  const d = new Date(iso);
+  return new Intl.DateTimeFormat(lang === 'ar' ? 'ar-MA' : 'fr-MA', {
+    timeZone: 'Africa/Casablanca', dateStyle: 'short', timeStyle: 'medium',
+  }).format(d);
+}
