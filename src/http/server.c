@@ -352,6 +352,9 @@ static int on_http(struct http_server *s, struct lws *wsi, struct conn *c, const
         dispatch(c, job);
         return 0;
     }
+    /* No Content-Length and no Transfer-Encoding: a request without a body (RFC 9112 6.3). */
+    if (clen == -1 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) <= 0)
+        clen = 0;
     if (clen == -1 || clen == -2) {
         http_problem(&job->resp, &job->req, 411, "length-required", "Length required",
                      "send the body with a valid Content-Length");
