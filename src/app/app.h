@@ -22,6 +22,9 @@ struct app {
     struct auth *auth;
     struct http_server *http; /* NULL in the CLI */
     int64_t started_us;
+    /* Africa/Casablanca's offsets from the tz database, for the web apps. */
+    struct am_tz_span tz[64];
+    size_t ntz;
 };
 
 /*
@@ -36,7 +39,7 @@ int app_config(struct am_config *cfg, int *argc, char **argv, char **envp);
 int app_open(struct app *a, bool serve);
 void app_close(struct app *a);
 
-/* Registers the routes of auth, users, events and health (api_auth.c). */
+/* Registers the platform's routes: auth, users, events, health, time zone (api_core.c). */
 int app_routes_core(struct app *a);
 
 #endif

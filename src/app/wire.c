@@ -96,6 +96,12 @@ int app_open(struct app *a, bool serve)
         am_error("app", "cannot create the database directory", "path=\"%s\"", c->db_path);
         return AM_EIO;
     }
+    /* Before any thread starts: am_tz_spans sets TZ while it works. */
+    int64_t year = 365LL * 86400 * 1000000;
+    if (serve && am_tz_spans("Africa/Casablanca", a->started_us - year, a->started_us + 2 * year,
+                             a->tz, sizeof(a->tz) / sizeof(a->tz[0]), &a->ntz))
+        am_warn("app", "no tz data for Africa/Casablanca; the web apps will use the browser's",
+                NULL);
     int rc = bus_new(&a->bus);
     if (rc)
         return rc;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -116,5 +117,56 @@ int am_time_parse(const char *s, int64_t *us_out)
         sec = 59; /* leap second: clamp, we do not model them */
     int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
     *us_out = t * 1000000 + frac;
+    return 0;
+}
+
+static long offset_at(time_t t)
+{
+    struct tm tm;
+    if (!localtime_r(&t, &tm))
+        return 0;
+    return tm.tm_gmtoff;
+}
+
+int am_tz_spans(const char *zone, int64_t from_us, int64_t to_us, struct am_tz_span *out,
+                size_t max, size_t *n)
+{
+    char path[256];
+    *n = 0;
+    /* glibc falls back to UTC for an unknown zone: check that the zone exists. */
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+    if (strstr(zone, "..") || access(path, R_OK) || max == 0)
+        return AM_ENOTFOUND;
+    const char *old = getenv("TZ");
+    char saved[256] = "";
+    if (old)
+        am_strlcpy(saved, old, sizeof(saved));
+    setenv("TZ", zone, 1);
+    tzset();
+    time_t t = (time_t)(from_us / 1000000), end = (time_t)(to_us / 1000000);
+    long cur = offset_at(t);
+    out[(*n)++] = (struct am_tz_span){from_us, (int32_t)cur};
+    const time_t step = 900; /* transitions happen on the quarter hour or hour */
+    for (time_t s = t + step; s <= end && *n < max; s += step) {
+        long off = offset_at(s);
+        if (off == cur)
+            continue;
+        /* Binary search for the first second of the new offset. */
+        time_t lo = s - step, hi = s;
+        while (hi - lo > 1) {
+            time_t mid = lo + (hi - lo) / 2;
+            if (offset_at(mid) == cur)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        out[(*n)++] = (struct am_tz_span){(int64_t)hi * 1000000, (int32_t)off};
+        cur = off;
+    }
+    if (old)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    tzset();
     return 0;
 }

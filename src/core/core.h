@@ -88,6 +88,21 @@ char *am_time_fmt(int64_t us, char *buf, size_t bufsz);
 /* Parses an RFC 3339 timestamp (with Z or +hh:mm offset); AM_EINVAL if malformed. */
 int am_time_parse(const char *s, int64_t *us_out);
 
+/* A stretch of time during which a zone keeps one UTC offset. */
+struct am_tz_span {
+    int64_t from_us;  /* start, UTC microseconds */
+    int32_t offset_s; /* local time minus UTC, seconds */
+};
+/*
+ * The UTC offsets of `zone` (e.g. "Africa/Casablanca") over [from_us, to_us]
+ * from the system's tz database: spans in time order, the first starting at
+ * from_us, each transition found to the second. At most `max` spans; *n set.
+ * AM_ENOTFOUND if the zone is unknown. Not thread-safe (it sets TZ for the
+ * duration): call it at start, before threads.
+ */
+int am_tz_spans(const char *zone, int64_t from_us, int64_t to_us, struct am_tz_span *out,
+                size_t max, size_t *n);
+
 /* ---------------------------------------------------------------- ids, strings */
 
 /* Fills `buf` with `n` random bytes from the OS CSPRNG (libsodium). */

@@ -42,9 +42,29 @@ export function setLang(l) {
   for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
 }
 
+// Africa/Casablanca's offsets from the server's tz database. Some browsers
+// carry wrong data for Morocco (UTC+1, but UTC+0 during Ramadan), so when
+// the server's spans are known, times are shifted by hand and shown as UTC.
+let tzSpans = null;
+
+export async function loadTimeZone() {
+  try {
+    const r = await fetch('/api/v1/time/zone');
+    if (r.ok) {
+      tzSpans = (await r.json()).spans.map((s) => ({ from: Date.parse(s.from), offset: s.offset_s }));
+    }
+  } catch (e) { tzSpans = null; }
+}
+
 export function fmtTime(iso) {
   const d = new Date(iso);
-  return new Intl.DateTimeFormat(lang === 'ar' ? 'ar-MA' : 'fr-MA', {
-    timeZone: 'Africa/Casablanca', dateStyle: 'short', timeStyle: 'medium',
-  }).format(d);
+  const locale = lang === 'ar' ? 'ar-MA' : 'fr-MA';
+  const opts = { dateStyle: 'short', timeStyle: 'medium' };
+  if (tzSpans && tzSpans.length && d.getTime() >= tzSpans[0].from) {
+    let offset = tzSpans[0].offset;
+    for (const s of tzSpans) if (s.from <= d.getTime()) offset = s.offset;
+    return new Intl.DateTimeFormat(locale, { ...opts, timeZone: 'UTC' })
+      .format(new Date(d.getTime() + offset * 1000));
+  }
+  return new Intl.DateTimeFormat(locale, { ...opts, timeZone: 'Africa/Casablanca' }).format(d);
 }

@@ -2,7 +2,7 @@
 // console.js - the command-room console: login, the room's logbook, and the
 // live event stream. The stream reconnects with since=<last seq seen>, so
 // nothing committed while the network was down is missed.
-import { t, setLang, currentLang, fmtTime } from '../common/i18n.js';
+import { t, setLang, currentLang, fmtTime, loadTimeZone } from '../common/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 let token = sessionStorage.getItem('amane.token');
@@ -10,6 +10,9 @@ let me = null;
 let lastSeq = Number(sessionStorage.getItem('amane.lastSeq') || 0);
 let ws = null;
 let retry = 0;
+let streamOn = false;
+let statusKey = '';
+const recent = []; // the last events seen, newest first, re-rendered on a language switch
 
 async function api(method, path, body, extraHeaders = {}) {
   const headers = { ...extraHeaders };
@@ -31,7 +34,9 @@ function el(tag, cls, text) {
 function renderEntry(e, prepend) {
   const li = el('li');
   li.dataset.id = e.id;
-  li.append(el('div', 'meta', `${fmtTime(e.ts)} · ${e.author} · ${t('cat_' + e.category)}`));
+  const meta = el('div', 'meta', `${fmtTime(e.ts)} · ${e.author} · ${t('cat_' + e.category)}`);
+  meta.dir = 'auto';
+  li.append(meta);
   const p = el('div', null, e.text);
   p.dir = 'auto';
   li.append(p);
@@ -49,9 +54,25 @@ async function loadLogbook() {
 }
 
 function streamState(on) {
+  streamOn = on;
   const b = $('stream-state');
   b.className = `badge ${on ? 'on' : 'off'}`;
   b.textContent = t(on ? 'connected' : 'reconnecting');
+}
+
+function setStatus(key, detail = '') {
+  statusKey = key;
+  $('entry-status').textContent = key ? `${t(key)}${detail ? ': ' + detail : ''}` : '';
+}
+
+function renderEvents() {
+  $('events').replaceChildren(...recent.map((ev) => {
+    const li = el('li');
+    const meta = el('div', 'meta', `#${ev.seq} · ${fmtTime(ev.ts)} · ${ev.actor}`);
+    meta.dir = 'auto';
+    li.append(meta, el('div', null, ev.type));
+    return li;
+  }));
 }
 
 function onEvent(ev) {
@@ -59,11 +80,9 @@ function onEvent(ev) {
   lastSeq = ev.seq;
   sessionStorage.setItem('amane.lastSeq', String(lastSeq));
   $('last-seq').textContent = String(lastSeq);
-  const li = el('li');
-  li.append(el('div', 'meta', `#${ev.seq} · ${fmtTime(ev.ts)} · ${ev.actor}`));
-  li.append(el('div', null, ev.type));
-  $('events').prepend(li);
-  while ($('events').children.length > 100) $('events').lastChild.remove();
+  recent.unshift(ev);
+  if (recent.length > 100) recent.pop();
+  renderEvents();
   if (ev.type === 'logbook.entry') loadLogbook();
 }
 
@@ -129,10 +148,10 @@ $('entry').addEventListener('submit', async (e) => {
   }
   if (r && r.status === 201) {
     $('text').value = '';
-    $('entry-status').textContent = t('saved');
+    setStatus('saved');
     renderEntry(r.data, true);
   } else {
-    $('entry-status').textContent = `${t('error')}: ${(r && r.data && r.data.detail) || ''}`;
+    setStatus('error', (r && r.data && r.data.detail) || '');
   }
 });
 
@@ -144,10 +163,16 @@ $('logout').addEventListener('click', async () => {
 $('lang').addEventListener('click', () => {
   setLang(currentLang() === 'ar' ? 'fr' : 'ar');
   if (me) $('who').textContent = `${me.username} · ${t('role')}: ${me.role}`;
-  if (!$('room').hidden) loadLogbook();
+  if (!$('room').hidden) {
+    loadLogbook();
+    renderEvents();
+    streamState(streamOn);
+    setStatus(statusKey);
+  }
 });
 
 setLang(currentLang());
+await loadTimeZone();
 if (token) {
   api('GET', '/api/v1/me').then((r) => {
     if (r.status === 200) { me = r.data; showRoom(); } else logoutLocal();

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * api_auth.c - the platform's own routes: health, metrics, login, logout,
+ * api_core.c - the platform's own routes: health, metrics, time zone, login, logout,
  * /me, user administration, the event log and its verification.
  */
 #include <stdlib.h>
@@ -74,6 +74,28 @@ static void metrics(struct http_req *req, struct http_resp *resp, void *arg)
         return;
     }
     http_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", am_buf_steal(&b));
+}
+
+/*
+ * Africa/Casablanca's UTC offsets from the server's tz database. Browsers
+ * carry their own copy, and some are wrong for Morocco (UTC+1 all year but
+ * UTC+0 during Ramadan), so the web apps shift times with these spans.
+ */
+static void time_zone(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    json_t *spans = json_array();
+    char ts[AM_TIME_BUFSZ];
+    for (size_t i = 0; spans && i < a->ntz; i++)
+        json_array_append_new(spans, json_pack("{ss si}", "from",
+                                               am_time_fmt(a->tz[i].from_us, ts, sizeof(ts)),
+                                               "offset_s", (int)a->tz[i].offset_s));
+    if (!a->ntz) {
+        json_decref(spans);
+        http_problem(resp, req, 404, "not-found", "Not found", "no tz data on this server");
+        return;
+    }
+    http_json(resp, 200, json_pack("{ss so}", "zone", "Africa/Casablanca", "spans", spans));
 }
 
 static json_t *principal_json(const struct am_principal *p)
@@ -277,6 +299,7 @@ int app_routes_core(struct app *a)
     int rc = 0;
     rc = rc ? rc : http_route(s, HTTP_GET, "/healthz", 0, HTTP_PUBLIC, healthz, a);
     rc = rc ? rc : http_route(s, HTTP_GET, "/metrics", 0, HTTP_PUBLIC, metrics, a);
+    rc = rc ? rc : http_route(s, HTTP_GET, "/api/v1/time/zone", 0, HTTP_PUBLIC, time_zone, a);
     rc = rc ? rc
             : http_route(s, HTTP_POST, "/api/v1/auth/login", 0, HTTP_PUBLIC | HTTP_JSON_BODY,
                          login, a);
