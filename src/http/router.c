@@ -30,6 +30,8 @@ int http_route(struct http_server *s, enum http_method m, const char *pattern, u
 static bool match(const char *pat, const char *path, struct http_req *req)
 {
     int np = 0;
+    if (req)
+        req->nparams = 0;
     while (*pat && *path) {
         if (pat[0] == '*' && pat[1] == '\0')
             return true;
@@ -49,6 +51,7 @@ static bool match(const char *pat, const char *path, struct http_req *req)
             if (req) {
                 memcpy(req->param[np], path, slen);
                 req->param[np][slen] = '\0';
+                req->nparams = np + 1; /* also right when a later '*' ends the match */
             }
             np++;
         } else if (plen != slen || strncmp(pat, path, plen)) {
@@ -57,8 +60,6 @@ static bool match(const char *pat, const char *path, struct http_req *req)
         pat += plen;
         path += slen;
     }
-    if (req && !*pat && !*path)
-        req->nparams = np;
     return !*pat && !*path;
 }
 

@@ -500,6 +500,25 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct lws_context *ctx = lws_get_context(wsi);
     struct http_server *s = ctx ? lws_context_user(ctx) : NULL;
     struct conn *c = user;
+    /* libwebsockets calls some reasons without per-session data, e.g. CLOSED_HTTP for a
+     * connection that failed its TLS handshake (plain HTTP sent to an HTTPS port). */
+    if (!c) {
+        switch (reason) {
+        case LWS_CALLBACK_HTTP:
+        case LWS_CALLBACK_HTTP_BODY:
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+        case LWS_CALLBACK_ESTABLISHED:
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return -1;
+        case LWS_CALLBACK_CLOSED_HTTP:
+        case LWS_CALLBACK_CLOSED:
+        case LWS_CALLBACK_RECEIVE:
+            return 0;
+        default:
+            break;
+        }
+    }
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return on_http(s, wsi, c, in);
