@@ -372,12 +372,11 @@ static int list_row(struct store_row *r, void *arg)
     json_t *arr = arg;
     char ts[AM_TIME_BUFSZ], lk[AM_TIME_BUFSZ];
     int64_t locked = store_row_i64(r, 5);
-    json_t *u = json_pack("{sI ss ss ss sb s? ss}", "id", (json_int_t)store_row_i64(r, 0),
+    json_t *u = json_pack("{sI ss ss ss sb ss? ss}", "id", (json_int_t)store_row_i64(r, 0),
                           "username", store_row_text(r, 1), "display_name", store_row_text(r, 2),
                           "role", store_row_text(r, 3), "disabled", store_row_i64(r, 4) != 0,
                           "locked_until",
-                          locked > am_now_us() ? json_string(am_time_fmt(locked, lk, sizeof(lk)))
-                                               : NULL,
+                          locked > am_now_us() ? am_time_fmt(locked, lk, sizeof(lk)) : NULL,
                           "created", am_time_fmt(store_row_i64(r, 6), ts, sizeof(ts)));
     if (!u)
         return AM_ENOMEM;

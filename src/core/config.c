@@ -133,16 +133,44 @@ struct parse_ctx {
     struct am_config *c;
     char *why;
     size_t whysz;
-    bool failed;
+    const char *p, *end; /* text not yet handed to inih */
+    int line;            /* lines handed to inih so far */
+    int failed_line;     /* line of the first refused setting, 0 if none */
+    int long_line;       /* first line too long for inih's buffer, 0 if none */
+    int max_line;
 };
+
+/* Hands inih one line at a time, so that we know which line a setting came from. */
+static char *config_line_reader(char *str, int num, void *stream)
+{
+    struct parse_ctx *ctx = stream;
+    if (ctx->p >= ctx->end)
+        return NULL;
+    const char *nl = memchr(ctx->p, '\n', (size_t)(ctx->end - ctx->p));
+    const char *eol = nl ? nl + 1 : ctx->end;
+    size_t n = (size_t)(eol - ctx->p);
+    ctx->line++;
+    ctx->max_line = num - 1;
+    if (n > (size_t)num - 1) {
+        /* inih would cut it in two: never let it see half a value. */
+        if (!ctx->long_line)
+            ctx->long_line = ctx->line;
+        am_strlcpy(str, ";\n", (size_t)num);
+    } else {
+        memcpy(str, ctx->p, n);
+        str[n] = '\0';
+    }
+    ctx->p = eol;
+    return str;
+}
 
 static int ini_cb(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_ctx *ctx = user;
-    if (ctx->failed)
+    if (ctx->failed_line)
         return 0;
     if (am_config_set(ctx->c, section, name, value, ctx->why, ctx->whysz)) {
-        ctx->failed = true;
+        ctx->failed_line = ctx->line;
         return 0;
     }
     return 1;
@@ -158,17 +186,15 @@ int am_config_parse(struct am_config *c, const char *text, size_t len, char *why
         snprintf(why, whysz, "configuration is not valid UTF-8 text");
         return AM_EINVAL;
     }
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return AM_ENOMEM;
-    memcpy(copy, text, len);
-    copy[len] = '\0';
     char inner[200] = "";
-    struct parse_ctx ctx = {c, inner, sizeof(inner), false};
-    int line = ini_parse_string(copy, ini_cb, &ctx);
-    free(copy);
+    struct parse_ctx ctx = {c, inner, sizeof(inner), text, text + len, 0, 0, 0, 0};
+    int line = ini_parse_stream(config_line_reader, &ctx, ini_cb, &ctx);
+    if (ctx.long_line && (line == 0 || ctx.long_line < line)) {
+        snprintf(why, whysz, "line %d: longer than %d bytes", ctx.long_line, ctx.max_line - 1);
+        return AM_EINVAL;
+    }
     if (line != 0) {
-        if (ctx.failed)
+        if (ctx.failed_line == line)
             snprintf(why, whysz, "line %d: %s", line, inner);
         else
             snprintf(why, whysz, "line %d: syntax error", line);

@@ -18,6 +18,8 @@ static int depth_of(const json_t *v, int depth)
         json_t *child;
         json_object_foreach((json_t *)v, k, child)
         {
+            if (!json_is_object(child) && !json_is_array(child))
+                continue;
             int d = depth_of(child, depth + 1);
             if (d > max)
                 max = d;
@@ -29,6 +31,8 @@ static int depth_of(const json_t *v, int depth)
         json_t *child;
         json_array_foreach(v, i, child)
         {
+            if (!json_is_object(child) && !json_is_array(child))
+                continue;
             int d = depth_of(child, depth + 1);
             if (d > max)
                 max = d;

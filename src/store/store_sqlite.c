@@ -67,7 +67,8 @@ static int sq_open(const char *path, bool writer, bool sync_full, void **out)
     sqlite3_busy_timeout(c->db, 10000);
     char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
-             "%sPRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA cache_size=-16384;"
+             "%sPRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA synchronous=%s;"
+             " PRAGMA cache_size=-16384;"
              "PRAGMA temp_store=MEMORY;%s",
              writer ? "PRAGMA journal_mode=WAL; " : "", sync_full ? "FULL" : "NORMAL",
              writer ? "" : " PRAGMA query_only=1;");
@@ -134,8 +135,18 @@ static sqlite3_stmt *cached_stmt(struct sq_conn *c, const char *sql, int *rc_out
         }
     }
     if (slot < 0) {
-        slot = c->next_victim;
-        c->next_victim = (c->next_victim + 1) % STMT_CACHE;
+        /* Never evict a statement that is still being stepped (a query around this one). */
+        for (int k = 0; k < STMT_CACHE && slot < 0; k++) {
+            int v = c->next_victim;
+            c->next_victim = (c->next_victim + 1) % STMT_CACHE;
+            if (!sqlite3_stmt_busy(c->cache[v].stmt))
+                slot = v;
+        }
+        if (slot < 0) {
+            sqlite3_finalize(stmt);
+            *rc_out = AM_EBUSY;
+            return NULL;
+        }
         sqlite3_finalize(c->cache[slot].stmt);
     }
     c->cache[slot].sql = sql;
