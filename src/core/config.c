@@ -51,6 +51,8 @@ static const struct opt opts[] = {
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
+_Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "parse_ctx.seen is a 64-bit mask");
+
 void am_config_defaults(struct am_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -138,6 +140,7 @@ struct parse_ctx {
     int failed_line;     /* line of the first refused setting, 0 if none */
     int long_line;       /* first line too long for inih's buffer, 0 if none */
     int max_line;
+    uint64_t seen;       /* bit i: opts[i] was set by this text */
 };
 
 /* Hands inih one line at a time, so that we know which line a setting came from. */
@@ -169,6 +172,19 @@ static int ini_cb(void *user, const char *section, const char *name, const char 
     struct parse_ctx *ctx = user;
     if (ctx->failed_line)
         return 0;
+    /* inih reports an indented line as a continuation of the key above it, under the same
+     * name: refusing a key seen twice catches both that and a plain duplicate. */
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        if (strcmp(opts[i].section, section) || strcmp(opts[i].key, name))
+            continue;
+        if (ctx->seen & (1ull << i)) {
+            snprintf(ctx->why, ctx->whysz, "%s.%s is set twice (or an indented line continues it)",
+                     section, name);
+            ctx->failed_line = ctx->line;
+            return 0;
+        }
+        ctx->seen |= 1ull << i;
+    }
     if (am_config_set(ctx->c, section, name, value, ctx->why, ctx->whysz)) {
         ctx->failed_line = ctx->line;
         return 0;
@@ -187,7 +203,7 @@ int am_config_parse(struct am_config *c, const char *text, size_t len, char *why
         return AM_EINVAL;
     }
     char inner[200] = "";
-    struct parse_ctx ctx = {c, inner, sizeof(inner), text, text + len, 0, 0, 0, 0};
+    struct parse_ctx ctx = {c, inner, sizeof(inner), text, text + len, 0, 0, 0, 0, 0};
     int line = ini_parse_stream(config_line_reader, &ctx, ini_cb, &ctx);
     if (ctx.long_line && (line == 0 || ctx.long_line < line)) {
         snprintf(why, whysz, "line %d: longer than %d bytes", ctx.long_line, ctx.max_line - 1);

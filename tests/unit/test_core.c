@@ -771,6 +771,28 @@ static void test_config_error_names_the_right_line(void **state)
                  why);
 }
 
+/* A key set twice, or an indented line that inih would append to the key above, is refused. */
+static void test_config_key_set_twice(void **state)
+{
+    (void)state;
+    struct am_config c;
+    am_config_defaults(&c);
+    char why[256] = "";
+    const char *twice = "[server]\nport = 1\nport = 2\n";
+    assert_int_equal(am_config_parse(&c, twice, strlen(twice), why, sizeof(why)), AM_EINVAL);
+    assert_non_null(strstr(why, "line 3"));
+    assert_non_null(strstr(why, "server.port is set twice"));
+    const char *continued = "[server]\nweb_root = /srv\n  tls_cert = x\n";
+    am_config_defaults(&c);
+    assert_int_equal(am_config_parse(&c, continued, strlen(continued), why, sizeof(why)),
+                     AM_EINVAL);
+    assert_non_null(strstr(why, "server.web_root is set twice"));
+    const char *ok = "[server]\nport = 1\n[store]\npath = x.db\n";
+    am_config_defaults(&c);
+    assert_int_equal(am_config_parse(&c, ok, strlen(ok), why, sizeof(why)), 0);
+    assert_int_equal(c.port, 1);
+}
+
 /*
  * Paths may be up to 511 bytes. A long value in the file is either taken
  * whole or refused with a reason naming its own line; never cut short.
@@ -1123,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_config_parse),
         cmocka_unit_test(test_config_refuses_unknown_and_bad),
         cmocka_unit_test(test_config_error_names_the_right_line),
+        cmocka_unit_test(test_config_key_set_twice),
         cmocka_unit_test(test_config_long_value),
         cmocka_unit_test(test_config_file),
         cmocka_unit_test(test_config_precedence),
