@@ -9,6 +9,7 @@
 
 #include "auth/auth.h"
 #include "bus/bus.h"
+#include "cad/cad.h"
 #include "core/core.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -20,6 +21,7 @@ struct app {
     struct store *store;
     struct bus *bus;
     struct auth *auth;
+    struct cad *cad;
     struct http_server *http; /* NULL in the CLI */
     int64_t started_us;
     /* Africa/Casablanca's offsets from the tz database, for the web apps. */

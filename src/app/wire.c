@@ -40,6 +40,11 @@ int app_config(struct am_config *cfg, int *argc, char **argv, char **envp)
         rc = am_config_apply_env(cfg, envp, why, sizeof(why));
     if (!rc)
         rc = am_config_apply_args(cfg, argc, argv, why, sizeof(why));
+    if (!rc && !cfg->tls_cert[0] != !cfg->tls_key[0]) {
+        snprintf(why, sizeof(why), "server.tls_cert and server.tls_key go together: set both "
+                 "for HTTPS, or neither");
+        rc = AM_EINVAL;
+    }
     if (rc) {
         fprintf(stderr, "amane: configuration: %s\n", why);
         return AM_EINVAL;
@@ -128,7 +133,16 @@ int app_open(struct app *a, bool serve)
     }
     struct auth_opts ao = {c->token_ttl_s, c->lockout_threshold, c->lockout_s};
     rc = auth_new(&a->auth, a->store, &ao);
+    if (rc)
+        return rc;
+    struct cad_opts co = {.ack_timeout_s = c->cad_ack_timeout_s,
+                          .onscene_timeout_s = c->cad_onscene_timeout_s};
+    am_strlcpy(co.default_prefecture, c->cad_default_prefecture, sizeof(co.default_prefecture));
+    rc = cad_new(&a->cad, a->store, &co);
     if (rc || !serve)
+        return rc;
+    rc = cad_timers_start(a->cad);
+    if (rc)
         return rc;
     struct http_opts ho = {
         .listen = c->listen,
@@ -150,7 +164,7 @@ int app_open(struct app *a, bool serve)
     if (!rc)
         rc = app_routes_core(a);
     if (!rc)
-        rc = cad_routes(a->http, a->store);
+        rc = cad_routes(a->http, a->cad);
     if (!rc)
         rc = http_route_static(a->http);
     return rc;
@@ -160,6 +174,7 @@ void app_close(struct app *a)
 {
     /* Workers first (they use the store), then the store (its writer feeds the stream). */
     http_drain(a->http);
+    cad_free(a->cad);
     store_close(a->store);
     http_server_free(a->http);
     auth_free(a->auth);

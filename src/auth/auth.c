@@ -625,6 +625,11 @@ static const struct {
     {"auth.", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR)},
     {"logbook.", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
                      AM_ROLE_BIT(AM_ROLE_DISPATCHER)},
+    /* Alerts are for the room; the rest of dispatch also reaches the patrols. */
+    {"cad.alert.", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
+                       AM_ROLE_BIT(AM_ROLE_DISPATCHER)},
+    {"cad.", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
+                 AM_ROLE_BIT(AM_ROLE_DISPATCHER) | AM_ROLE_BIT(AM_ROLE_PATROL)},
 };
 
 bool auth_event_visible(const struct am_principal *p, const struct am_event *ev)

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * cad.h - computer-aided dispatch for the command and coordination rooms.
+ * cad.h - computer-aided dispatch for the command and coordination rooms:
+ * incidents opened from calls, units and their statuses, dispatch, the
+ * room's logbook (main courante), status timers, and the history of it all
+ * as events in the log.
  *
- * Today: the room's logbook (main courante), the running record of
- * everything the room did and heard during a shift, append-only: an entry
- * is never edited, a correction is a new entry. Incidents, units and
- * dispatch come next, on the same store and event log.
+ * Every change is an operation: a JSON request (the same body the API
+ * takes) applied on the store's writer, which validates it against the
+ * current state, updates the tables, appends events and answers with the
+ * resulting object. The HTTP API and the CLI run the same operations, so
+ * the same rules hold whether a console, a patrol terminal or a shell
+ * makes the change.
  */
 #ifndef AM_CAD_H
 #define AM_CAD_H
@@ -27,7 +32,73 @@ extern const char *const cad_logbook_categories[];
 int cad_logbook_add(struct store *st, const char *actor, const char *category, const char *text,
                     int64_t *id_out, char *why, size_t whysz);
 
-/* Registers the logbook routes: POST/GET /api/v1/logbook. */
-int cad_routes(struct http_server *srv, struct store *st);
+/* Where a point lies: region, prefecture (province) and police sector. */
+struct cad_place {
+    char region_code[16], region_fr[128], region_ar[128];
+    char prefecture_code[16], prefecture_fr[128], prefecture_ar[128];
+    char sector_code[16], sector_fr[128], sector_ar[128];
+};
+
+/*
+ * Places a point: 0, AM_ENOTFOUND when it is outside Morocco, AM_EINVAL
+ * for impossible coordinates. Must be thread-safe (runs on the writer).
+ */
+typedef int (*cad_locate_fn)(void *arg, double lat, double lon, struct cad_place *out);
+
+struct cad_opts {
+    cad_locate_fn locate;        /* NULL: incidents get no place */
+    void *locate_arg;
+    char default_prefecture[8];  /* numbering when a call has no coordinates, e.g. "CAS" */
+    int64_t ack_timeout_s;       /* dispatched without acknowledgement (default 120) */
+    int64_t onscene_timeout_s;   /* on scene without an update (default 1800) */
+};
+
+struct cad;
+
+/* `st` must outlive the cad. */
+int cad_new(struct cad **out, struct store *st, const struct cad_opts *o);
+/* Starts the status timers (amaned only): alerts cad.alert.* on the stream. */
+int cad_timers_start(struct cad *cad);
+/* Stops the timers; call before closing the store. */
+void cad_free(struct cad *cad);
+
+/* The operations, by name as in the API paths and the CLI. */
+enum cad_op {
+    CAD_INCIDENT_OPEN,   /* {type, priority?, caller?{name?, phone?}, location?{lat?, lon?, address?}, narrative?, call_time?} */
+    CAD_INCIDENT_NOTE,   /* {text} */
+    CAD_INCIDENT_ASSIGN, /* {unit, primary?, override_reason?} */
+    CAD_INCIDENT_RELEASE,/* {unit} */
+    CAD_INCIDENT_CLOSE,  /* {disposition} */
+    CAD_INCIDENT_REOPEN, /* {reason} */
+    CAD_INCIDENT_LINK,   /* {other} */
+    CAD_INCIDENT_MERGE,  /* {into} */
+    CAD_UNIT_ADD,        /* {callsign, kind, capabilities?[], crew?[], home_sector?} */
+    CAD_UNIT_STATUS,     /* {status, override_reason?} */
+    CAD_TYPE_ADD,        /* {code, name_fr, name_ar, priority} */
+    CAD_OP_COUNT
+};
+
+/*
+ * Runs an operation as `actor`. `target` is the incident number or unit
+ * callsign the operation is about (NULL for those that create). On success
+ * *answer (if not NULL) receives the resulting object (new reference) and
+ * *status the HTTP status that fits (200 or 201). On failure returns
+ * AM_EINVAL (bad request), AM_ENOTFOUND, AM_ECONFLICT (not allowed in the
+ * current state), with a reason in `why`. Nothing is changed on failure.
+ */
+int cad_run(struct cad *cad, enum cad_op op, const char *actor, const char *target,
+            const json_t *req, json_t **answer, int *status, char *why, size_t whysz);
+
+/* Reads. Each returns a new reference in *out, or AM_ENOTFOUND. */
+int cad_incident_get(struct cad *cad, const char *number, json_t **out);
+/* `filter`: "open" (not closed), "closed" or "all"; newest first; limit 1..1000. */
+int cad_incident_list(struct cad *cad, const char *filter, int64_t limit, json_t **out);
+/* Every event about the incident, oldest first. */
+int cad_incident_history(struct cad *cad, const char *number, json_t **out);
+int cad_unit_list(struct cad *cad, json_t **out);
+int cad_type_list(struct cad *cad, json_t **out);
+
+/* Registers the CAD routes (incidents, units, types, logbook). */
+int cad_routes(struct http_server *srv, struct cad *cad);
 
 #endif

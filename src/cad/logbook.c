@@ -6,22 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cad/cad.h"
+#include "cad/cad_int.h"
 
 #define LOGBOOK_TEXT_MAX 4000
 #define LOGBOOK_PAGE_MAX 500
-
-const struct store_migration cad_migrations[] = {
-    {"cad", 1,
-     "CREATE TABLE logbook ("
-     "  id INTEGER PRIMARY KEY,"
-     "  seq INTEGER NOT NULL UNIQUE,"
-     "  ts_us INTEGER NOT NULL,"
-     "  author TEXT NOT NULL,"
-     "  category TEXT NOT NULL,"
-     "  text TEXT NOT NULL);"},
-};
-const size_t cad_nmigrations = sizeof(cad_migrations) / sizeof(cad_migrations[0]);
 
 const char *const cad_logbook_categories[] = {"info", "call", "operation", "incident", "shift",
                                               NULL};
@@ -79,7 +67,7 @@ static int apply_add(struct store_conn *c, struct store_cmd *cmd)
     json_decref(data);
     if (rc)
         return rc;
-    int64_t now = am_now_us();
+    int64_t now = cmd->last_ts; /* the event's time: the table is derived from the log */
     rc = store_exec(c,
                     "INSERT INTO logbook(seq, ts_us, author, category, text) VALUES (?, ?, ?, ?, ?)",
                     "iittt", seq, now, cmd->actor, e->category, e->text);
@@ -174,7 +162,7 @@ static void get_entries(struct http_req *req, struct http_resp *resp, void *arg)
     http_json(resp, 200, json_pack("{so}", "items", p.items));
 }
 
-int cad_routes(struct http_server *srv, struct store *st)
+int cad_logbook_routes(struct http_server *srv, struct store *st)
 {
     int rc = http_route(srv, HTTP_POST, "/api/v1/logbook", ROOM_ROLES, HTTP_JSON_BODY, post_entry,
                         st);

@@ -48,6 +48,9 @@ static const struct opt opts[] = {
     INT("auth", "lockout_threshold", lockout_threshold, 1, 1000),
     I64("auth", "lockout_seconds", lockout_s, 1, 30 * 86400),
     INT("stream", "ring", stream_ring, 16, 1 << 22),
+    I64("cad", "ack_timeout", cad_ack_timeout_s, 10, 86400),
+    I64("cad", "onscene_timeout", cad_onscene_timeout_s, 60, 7 * 86400),
+    STR("cad", "default_prefecture", cad_default_prefecture),
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
@@ -69,6 +72,9 @@ void am_config_defaults(struct am_config *c)
     c->lockout_threshold = 5;
     c->lockout_s = 15 * 60;
     c->stream_ring = 65536;
+    c->cad_ack_timeout_s = 120;
+    c->cad_onscene_timeout_s = 1800;
+    am_strlcpy(c->cad_default_prefecture, "CAS", sizeof(c->cad_default_prefecture));
     am_strlcpy(c->log_level, "info", sizeof(c->log_level));
 }
 

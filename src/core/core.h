@@ -304,6 +304,10 @@ struct am_config {
     int64_t lockout_s;
     /* [stream] */
     int stream_ring;
+    /* [cad] */
+    int64_t cad_ack_timeout_s;
+    int64_t cad_onscene_timeout_s;
+    char cad_default_prefecture[8];
     /* [log] */
     char log_level[16];
 };

@@ -43,6 +43,7 @@ struct http_req {
     json_t *json;               /* parsed body for routes that take JSON, else NULL */
     char request_id[65];
     char idem_key[130];         /* Idempotency-Key header, "" if absent */
+    bool idem_bad;              /* an Idempotency-Key was sent but is too long to read */
     char bearer[128];           /* token from Authorization: Bearer, or access_token arg */
     struct am_principal who;    /* valid when authenticated */
     bool authenticated;

@@ -87,6 +87,9 @@ enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 enum route_match http_route_find(struct http_server *s, enum http_method m, const char *path,
                                  struct http_req *req, const struct route **out);
 
+/* The methods routed for a path, as an Allow header value ("GET, POST"). */
+void http_route_allowed(struct http_server *s, const char *path, char *out, size_t outsz);
+
 /* Static files under web_root, run on a worker. */
 void http_static_serve(struct http_req *req, struct http_resp *resp, void *arg);
 

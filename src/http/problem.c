@@ -135,6 +135,11 @@ void http_run_command(struct http_req *req, struct http_resp *resp, struct store
                       struct store_cmd *cmd, const char *detail)
 {
     cmd->actor = req->who.username;
+    if (req->idem_bad) {
+        http_problem(resp, req, 400, "bad-idempotency-key", "Bad Idempotency-Key",
+                     "the key must be 1 to %d printable characters", STORE_IDEM_KEY_MAX);
+        return;
+    }
     if (req->idem_key[0]) {
         size_t n = strlen(req->idem_key);
         bool ok = n <= STORE_IDEM_KEY_MAX && am_utf8_valid(req->idem_key, n);

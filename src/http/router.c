@@ -72,7 +72,10 @@ enum route_match http_route_find(struct http_server *s, enum http_method m, cons
         if (!match(r->pattern, path, NULL))
             continue;
         if (r->method != m) {
-            path_seen = true;
+            /* The static files' catch-all would turn every unknown path into a 405. */
+            size_t pl = strlen(r->pattern);
+            if (!(pl >= 1 && r->pattern[pl - 1] == '*'))
+                path_seen = true;
             continue;
         }
         match(r->pattern, path, req);
@@ -96,4 +99,24 @@ void http_route_each(struct http_server *s,
     for (int i = 0; i < s->nroutes; i++)
         fn(arg, names[s->routes[i].method], s->routes[i].pattern, s->routes[i].roles,
            s->routes[i].flags);
+}
+
+void http_route_allowed(struct http_server *s, const char *path, char *out, size_t outsz)
+{
+    static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "?"};
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < s->nroutes; i++) {
+        const struct route *r = &s->routes[i];
+        size_t pl = strlen(r->pattern);
+        if ((pl >= 1 && r->pattern[pl - 1] == '*') || !match(r->pattern, path, NULL))
+            continue;
+        const char *m = names[r->method];
+        if (strstr(out, m))
+            continue;
+        int w = snprintf(out + n, outsz - n, "%s%s", n ? ", " : "", m);
+        if (w < 0 || (size_t)w >= outsz - n)
+            break;
+        n += (size_t)w;
+    }
 }

@@ -214,7 +214,7 @@ out:
 static void dispatch(struct conn *c, struct http_job *job)
 {
     c->job = job;
-    if (job->route && job->route->flags & HTTP_JSON_BODY && job->req.body_len &&
+    if (job->route && job->route->flags & HTTP_JSON_BODY && job->body.len &&
         !content_type_is_json(job->wsi)) {
         http_problem(&job->resp, &job->req, 415, "unsupported-media-type",
                      "Unsupported media type", "send Content-Type: application/json");
@@ -262,8 +262,10 @@ static void read_headers(struct lws *wsi, struct http_req *req)
     n = lws_hdr_custom_copy(wsi, buf, sizeof(buf), "idempotency-key:", 16);
     if (n > 0)
         am_strlcpy(req->idem_key, buf, sizeof(req->idem_key));
-    else if (n == -1 || n == 0)
+    else
         req->idem_key[0] = '\0';
+    /* A key too long for the buffer must be refused, never ignored (the write would apply). */
+    req->idem_bad = n < 0 && lws_hdr_custom_length(wsi, "idempotency-key:", 16) > 0;
     lws_get_peer_simple(wsi, req->remote, sizeof(req->remote));
 }
 
@@ -344,6 +346,9 @@ static int on_http(struct http_server *s, struct lws *wsi, struct conn *c, const
     if (rm == ROUTE_NO_METHOD) {
         http_problem(&job->resp, &job->req, 405, "method-not-allowed", "Method not allowed",
                      "%s is not allowed here", job->method_name);
+        char allow[64];
+        http_route_allowed(s, job->req.path, allow, sizeof(allow));
+        snprintf(job->resp.headers, sizeof(job->resp.headers), "allow: %s\r\n", allow);
         job->resp.close = has_body;
         return respond_now(c, job);
     }

@@ -316,6 +316,7 @@ int store_append(struct store_conn *c, struct store_cmd *cmd, const char *type, 
     if (!cmd->first_seq)
         cmd->first_seq = seq;
     cmd->last_seq = seq;
+    cmd->last_ts = ts;
     if (seq_out)
         *seq_out = seq;
     return 0;

@@ -89,6 +89,7 @@ struct store_cmd {
     bool replayed;             /* answered from an earlier command with the same key */
     bool idem_mismatch;        /* the key was used before with another request (rc AM_ECONFLICT) */
     int64_t first_seq, last_seq; /* events appended (0 if none) */
+    int64_t last_ts;           /* time of the last event appended, microseconds */
 
     /* Private. */
     sem_t sem_;

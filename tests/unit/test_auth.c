@@ -593,7 +593,8 @@ static void test_event_visible(void **state)
                                         "auth.login",
                                         "auth.locked",
                                         "logbook.entry",
-                                        "cad.incident_opened",
+                                        "cad.incident.opened",
+                                        "cad.alert.unacknowledged",
                                         "unit.status",
                                         "userx.created",
                                         "user",
@@ -604,10 +605,10 @@ static void test_event_visible(void **state)
         enum am_role role;
         const char *seen; /* one 'y'/'n' per type */
     } table[] = {
-        {AM_ROLE_ADMIN, "yyyyyyyyyyy"},      {AM_ROLE_SUPERVISOR, "nnyyyyyyyyy"},
-        {AM_ROLE_DISPATCHER, "nnnnynnnnnn"}, {AM_ROLE_PATROL, "nnnnnnnnnnn"},
-        {AM_ROLE_ANALYST, "nnnnnnnnnnn"},    {AM_ROLE_EXAMINER, "nnnnnnnnnnn"},
-        {AM_ROLE_TRAINER, "nnnnnnnnnnn"},    {AM_ROLE_TRAINEE, "nnnnnnnnnnn"},
+        {AM_ROLE_ADMIN, "yyyyyyyyyyyy"},      {AM_ROLE_SUPERVISOR, "nnyyyyyyyyyy"},
+        {AM_ROLE_DISPATCHER, "nnnnyyynnnnn"}, {AM_ROLE_PATROL, "nnnnnynnnnnn"},
+        {AM_ROLE_ANALYST, "nnnnnnnnnnnn"},    {AM_ROLE_EXAMINER, "nnnnnnnnnnnn"},
+        {AM_ROLE_TRAINER, "nnnnnnnnnnnn"},    {AM_ROLE_TRAINEE, "nnnnnnnnnnnn"},
     };
     const size_t ntypes = sizeof(types) / sizeof(types[0]);
     for (size_t r = 0; r < sizeof(table) / sizeof(table[0]); r++) {

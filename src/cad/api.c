@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * api.c - the CAD routes: incidents, units, incident types, and the
+ * logbook. Writes go through the same operations as the CLI; the role of
+ * each route is declared here, and nowhere else.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cad/cad_int.h"
+
+#define R(x) AM_ROLE_BIT(AM_ROLE_##x)
+static const unsigned ROOM = R(ADMIN) | R(SUPERVISOR) | R(DISPATCHER);
+static const unsigned FIELD = R(ADMIN) | R(SUPERVISOR) | R(DISPATCHER) | R(PATROL);
+static const unsigned COMMAND = R(ADMIN) | R(SUPERVISOR);
+
+struct op_route {
+    struct cad *cad;
+    enum cad_op op;
+};
+
+static struct op_route op_routes[CAD_OP_COUNT];
+
+static void run_op(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct op_route *o = arg;
+    struct cad_op_ctx x;
+    struct store_cmd cmd;
+    cad_cmd_init(&cmd, &x, o->cad, o->op, req->nparams ? req->param[0] : NULL, req->json);
+    http_run_command(req, resp, o->cad->st, &cmd, NULL);
+    json_decref(x.result);
+}
+
+static void answer(struct http_req *req, struct http_resp *resp, int rc, json_t *v,
+                   const char *what)
+{
+    if (rc) {
+        http_problem_err(resp, req, rc, rc == AM_ENOTFOUND ? what : NULL);
+        return;
+    }
+    http_json(resp, 200, v);
+}
+
+static void get_incident(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    json_t *v = NULL;
+    int rc = cad_incident_get(arg, req->param[0], &v);
+    answer(req, resp, rc, v, "no such incident");
+}
+
+static void get_history(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    json_t *v = NULL;
+    int rc = cad_incident_history(arg, req->param[0], &v);
+    answer(req, resp, rc, rc ? NULL : json_pack("{ss so}", "incident", req->param[0], "events", v),
+           "no such incident");
+}
+
+static void list_incidents(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    const char *status = http_arg(req, "status"), *limit = http_arg(req, "limit");
+    int64_t n = 200;
+    if (!status)
+        status = "open";
+    if ((strcmp(status, "open") && strcmp(status, "closed") && strcmp(status, "all")) ||
+        (limit && am_parse_i64(limit, 1, 1000, &n))) {
+        http_problem(resp, req, 422, "validation", "Invalid request",
+                     "status must be open, closed or all, and limit an integer in [1, 1000]");
+        return;
+    }
+    json_t *v = NULL;
+    int rc = cad_incident_list(arg, status, n, &v);
+    answer(req, resp, rc, rc ? NULL : json_pack("{so}", "items", v), NULL);
+}
+
+static void list_units(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    json_t *v = NULL;
+    int rc = cad_unit_list(arg, &v);
+    answer(req, resp, rc, rc ? NULL : json_pack("{so}", "items", v), NULL);
+}
+
+static void list_types(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    json_t *v = NULL;
+    int rc = cad_type_list(arg, &v);
+    answer(req, resp, rc, rc ? NULL : json_pack("{so}", "items", v), NULL);
+}
+
+int cad_routes(struct http_server *srv, struct cad *cad)
+{
+    static const struct {
+        enum http_method m;
+        const char *path;
+        unsigned roles;
+        enum cad_op op;
+    } ops[] = {
+        {HTTP_POST, "/api/v1/incidents", ROOM, CAD_INCIDENT_OPEN},
+        {HTTP_POST, "/api/v1/incidents/{number}/notes", FIELD, CAD_INCIDENT_NOTE},
+        {HTTP_POST, "/api/v1/incidents/{number}/assign", ROOM, CAD_INCIDENT_ASSIGN},
+        {HTTP_POST, "/api/v1/incidents/{number}/release", ROOM, CAD_INCIDENT_RELEASE},
+        {HTTP_POST, "/api/v1/incidents/{number}/close", ROOM, CAD_INCIDENT_CLOSE},
+        {HTTP_POST, "/api/v1/incidents/{number}/reopen", ROOM, CAD_INCIDENT_REOPEN},
+        {HTTP_POST, "/api/v1/incidents/{number}/link", ROOM, CAD_INCIDENT_LINK},
+        {HTTP_POST, "/api/v1/incidents/{number}/merge", ROOM, CAD_INCIDENT_MERGE},
+        {HTTP_POST, "/api/v1/units", COMMAND, CAD_UNIT_ADD},
+        {HTTP_POST, "/api/v1/units/{callsign}/status", FIELD, CAD_UNIT_STATUS},
+        {HTTP_POST, "/api/v1/incident-types", R(ADMIN), CAD_TYPE_ADD},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && !rc; i++) {
+        op_routes[ops[i].op] = (struct op_route){cad, ops[i].op};
+        rc = http_route(srv, ops[i].m, ops[i].path, ops[i].roles, HTTP_JSON_BODY, run_op,
+                        &op_routes[ops[i].op]);
+    }
+    rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/incidents", FIELD, 0, list_incidents, cad);
+    rc = rc ? rc
+            : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}", FIELD, 0, get_incident, cad);
+    rc = rc ? rc
+            : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/history", FIELD, 0,
+                         get_history, cad);
+    rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/units", FIELD, 0, list_units, cad);
+    rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/incident-types", FIELD, 0, list_types, cad);
+    rc = rc ? rc : cad_logbook_routes(srv, cad->st);
+    return rc;
+}
