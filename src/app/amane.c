@@ -44,6 +44,15 @@ static void usage(FILE *f)
           "  user list [--json]\n"
           "  user disable USERNAME\n"
           "  user passwd USERNAME [--password-stdin]\n"
+          "  incident open --type T [--priority P] [--caller NAME] [--phone P]\n"
+          "                [--lat LAT --lon LON] [--address TEXT] [--narrative TEXT]\n"
+          "  incident list [--status open|closed|all]\n"
+          "  incident show NUMBER\n"
+          "  incident note NUMBER --text TEXT\n"
+          "  incident close NUMBER --disposition D\n"
+          "  unit add CALLSIGN --kind KIND [--capabilities a,b] [--crew x,y] [--sector CODE]\n"
+          "  unit list\n"
+          "  unit status CALLSIGN STATUS [--reason TEXT]\n"
           "  audit verify          check the hash chain of the event log\n"
           "  demo seed             create the demo users and logbook (idempotent)\n"
           "  version\n"
@@ -79,6 +88,10 @@ int main(int argc, char **argv)
         cmd = cli_audit;
     else if (strcmp(argv[0], "demo") == 0)
         cmd = cli_demo;
+    else if (strcmp(argv[0], "incident") == 0)
+        cmd = cli_incident;
+    else if (strcmp(argv[0], "unit") == 0)
+        cmd = cli_unit;
     if (!cmd) {
         fprintf(stderr, "amane: '%s' is not a command (try --help)\n", argv[0]);
         return 2;

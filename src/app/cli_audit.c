@@ -72,7 +72,46 @@ int cli_demo(struct app *a, int argc, char **argv)
                                 sizeof(why)))
                 return cli_fail("demo: cannot write the logbook: %s", why);
     }
-    printf("demo: %d users added\n", added);
+    /* The units of a Casablanca command room. */
+    static const struct {
+        const char *callsign, *kind, *sector, *caps;
+    } units[] = {
+        {"CAS-P-01", "car_patrol", "CAS-S01", "first_aid"},
+        {"CAS-P-02", "car_patrol", "CAS-S02", "first_aid"},
+        {"CAS-P-03", "car_patrol", "CAS-S03", ""},
+        {"CAS-P-04", "car_patrol", "CAS-S04", ""},
+        {"CAS-P-05", "car_patrol", "CAS-S05", "first_aid"},
+        {"CAS-P-06", "car_patrol", "CAS-S06", ""},
+        {"CAS-M-01", "motorcycle", "CAS-S01", "traffic"},
+        {"CAS-M-02", "motorcycle", "CAS-S03", "traffic"},
+        {"CAS-T-01", "traffic", "CAS-S02", "traffic,speed_control"},
+        {"CAS-K9-01", "k9", "CAS-S01", "k9,explosives_detection"},
+        {"CAS-SS-01", "sports_security", "CAS-S05", "crowd_control,stadium"},
+        {"CAS-PJ-01", "judicial_police", "CAS-S02", "investigation"},
+        {"CAS-PS-01", "scientific_police", "CAS-S02", "forensics"},
+        {"CAS-GI-01", "intervention", "CAS-S04", "public_order,crowd_control"},
+    };
+    int units_added = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        json_t *req = json_pack("{ss ss ss}", "callsign", units[i].callsign, "kind", units[i].kind,
+                                "home_sector", units[i].sector);
+        json_t *caps = json_array();
+        for (const char *p = units[i].caps; *p;) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            json_array_append_new(caps, json_stringn(p, n));
+            p += n + (comma ? 1 : 0);
+        }
+        json_object_set_new(req, "capabilities", caps);
+        char why[300];
+        int rc = cad_run(a->cad, CAD_UNIT_ADD, cli_actor(), NULL, req, NULL, NULL, why,
+                         sizeof(why));
+        json_decref(req);
+        if (rc && rc != AM_ECONFLICT)
+            return cli_fail("demo: cannot add unit %s: %s", units[i].callsign, why);
+        units_added += rc == 0;
+    }
+    printf("demo: %d users and %d units added\n", added, units_added);
     for (size_t i = 0; i < sizeof(demo_users) / sizeof(demo_users[0]); i++)
         printf("  %-11s %-11s password: %s\n", demo_users[i].username, demo_users[i].role,
                demo_users[i].password);

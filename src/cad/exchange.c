@@ -50,9 +50,10 @@
  * field: incidentComponent as an array, the 2020 draft's capitalised
  * prologue (LastUpdateTimeStamp, EIDOVersion, OwningAgencyIdentifier,
  * locationInformationComponent), a GeoJSON point as locationByValue, plain
- * text notes. The narrative it returns is the incident's referenced notes
- * (or, if none is referenced, all notes), then the other notes, one per
- * line; other notes that do not fit are dropped, marked "[...]".
+ * text notes. The narrative it returns is the notes the incident references
+ * (refused if they exceed the narrative's size), then the other notes, one
+ * per line, oldest first as sent; other notes that do not fit are dropped,
+ * and "[...]" says so.
  *
  * CAP follows the OASIS CAP 1.2 standard (1 July 2010) and its schema:
  * element order, code values, and <sent> as dateTime without fraction and
@@ -60,7 +61,7 @@
  * be used. The timezone for UTC MUST be represented as -00:00", which we do.
  */
 #include <ctype.h>
-#include <math.h>
+#include <math.h> /* isfinite */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,12 @@ static size_t utf8_put(uint32_t cp, char *out)
     return 4;
 }
 
+/* |x|, without needing libm. */
+static double magnitude(double x)
+{
+    return x < 0 ? -x : x;
+}
+
 static bool is_control(uint32_t cp)
 {
     return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
@@ -168,13 +175,14 @@ static const char *text_fault(const char *s, size_t n, bool allow_newline)
 /* A printable, bounded rendering of untrusted text for a one-line reason. */
 static const char *quoted(const char *s, size_t n, char *buf, size_t bufsz)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 4 < bufsz; i++) {
+    size_t o = 0, i = 0;
+    for (; i < n && o + 4 < bufsz; i++) {
         unsigned char c = (unsigned char)s[i];
         buf[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
-    if (n > 0 && o + 4 >= bufsz && o >= 3) {
-        buf[o - 3] = buf[o - 2] = buf[o - 1] = '.';
+    if (i < n && bufsz >= 4) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
     }
     buf[o] = '\0';
     return buf;
@@ -495,7 +503,7 @@ static int view_incident(const json_t *inc, struct incident_view *v)
                 return AM_EINVAL;
             v->lat = json_number_value(lat);
             v->lon = json_number_value(lon);
-            if (!isfinite(v->lat) || !isfinite(v->lon) || fabs(v->lat) > 90 || fabs(v->lon) > 180)
+            if (!isfinite(v->lat) || !isfinite(v->lon) || magnitude(v->lat) > 90 || magnitude(v->lon) > 180)
                 return AM_EINVAL;
             v->has_ll = true;
         }
@@ -912,7 +920,8 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
             json_t *a;
             json_array_foreach(agents, k, a)
             {
-                seen = seen || strcmp(json_string_value(json_object_get(a, "$id")), id) == 0;
+                const char *aid = json_string_value(json_object_get(a, "$id"));
+                seen = seen || (aid && strcmp(aid, id) == 0);
             }
             if (!seen) {
                 json_t *ag = component(&b, id, ts >= 0 ? ts : v.latest_us, agency);
@@ -1245,11 +1254,11 @@ struct place_read {
 static int check_ll(struct reader *r, const char *path, double lat, double lon)
 {
     char m[96];
-    if (fabs(lat) > 90) {
+    if (magnitude(lat) > 90) {
         snprintf(m, sizeof(m), "latitude %.6g out of range", lat);
         return refuse(r, path, m);
     }
-    if (fabs(lon) > 180) {
+    if (magnitude(lon) > 180) {
         snprintf(m, sizeof(m), "longitude %.6g out of range", lon);
         return refuse(r, path, m);
     }
@@ -1528,12 +1537,11 @@ static int read_person_name(struct reader *r, json_t *pe, const char *path,
     if (full && nfull > 0)
         return take_text(out->caller_name, sizeof(out->caller_name), full, nfull, false,
                          "caller name (personFullName)", r->why, r->whysz);
-    char both[300];
-    int len = snprintf(both, sizeof(both), "%.*s%s%.*s", (int)(ngiven < 140 ? ngiven : 140),
-                       given ? given : "", ngiven && nsur ? " " : "",
-                       (int)(nsur < 140 ? nsur : 140), sur ? sur : "");
-    if (ngiven >= 140 || nsur >= 140)
+    if (ngiven >= sizeof(out->caller_name) || nsur >= sizeof(out->caller_name))
         return refuse(r, "caller name (personGivenName, personSurName)", "too long");
+    char both[2 * sizeof(out->caller_name) + 2];
+    int len = snprintf(both, sizeof(both), "%.*s%s%.*s", (int)ngiven, given ? given : "",
+                       ngiven && nsur ? " " : "", (int)nsur, sur ? sur : "");
     return take_text(out->caller_name, sizeof(out->caller_name), both, (size_t)len, false,
                      "caller name (personGivenName, personSurName)", r->why, r->whysz);
 }
@@ -1544,7 +1552,7 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
 {
     const char *s, *tracking = NULL;
     size_t n, ntracking = 0;
-    char p[192], q[48];
+    char p[192], q[96];
     int rc;
     struct am_buf tmp;
     am_buf_init(&tmp, sizeof(out->narrative) - 1);
@@ -1608,10 +1616,10 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
         rc = refuse(r, p, "missing");
         goto out;
     }
-    char type[40];
-    if (n >= sizeof(out->type) || (am_strlcpy(type, s, sizeof(type)), !is_token(type, 31, false))) {
-        snprintf(q, sizeof(q), "'%s' is not an incident type code", quoted(s, n, type, 36));
-        rc = refuse(r, p, q);
+    if (n >= sizeof(out->type) || !is_token(s, sizeof(out->type) - 1, false)) {
+        char qb[40], m[80];
+        snprintf(m, sizeof(m), "'%s' is not an incident type code", quoted(s, n, qb, sizeof(qb)));
+        rc = refuse(r, p, m);
         goto out;
     }
     am_strlcpy(out->type, s, sizeof(out->type));
@@ -1730,7 +1738,8 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
                 rc = refuse(r, p, "notesActionComments missing");
                 goto out;
             }
-            bool referenced = nnote_refs == 0 || in_refs(nid, note_refs, nnote_refs);
+            /* Unreferenced notes (all of them if the incident names none) may be cut short. */
+            bool referenced = nnote_refs > 0 && in_refs(nid, note_refs, nnote_refs);
             if (n > MAX_NOTE_BYTES) {
                 rc = refuse(r, p, "notesActionComments longer than 64 KiB");
                 goto out;
@@ -1911,6 +1920,11 @@ int cad_eido_import(const char *buf, size_t len, struct cad_incident_import *out
     r.why[0] = '\0';
     if (!buf && len) {
         snprintf(r.why, r.whysz, "no document");
+        return AM_EINVAL;
+    }
+    if (len > CAD_EIDO_MAX_BYTES) {
+        snprintf(r.why, r.whysz, "EIDO of %zu bytes exceeds the limit of %d bytes", len,
+                 CAD_EIDO_MAX_BYTES);
         return AM_EINVAL;
     }
     rc = am_json_parse_object(buf ? buf : "", len, CAD_EIDO_MAX_BYTES, &doc, r.why, r.whysz);
