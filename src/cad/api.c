@@ -87,6 +87,46 @@ static void list_types(struct http_req *req, struct http_resp *resp, void *arg)
     answer(req, resp, rc, rc ? NULL : json_pack("{so}", "items", v), NULL);
 }
 
+static void stats_response(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    const char *group = http_arg(req, "group"), *from_s = http_arg(req, "from"),
+               *to_s = http_arg(req, "to"), *format = http_arg(req, "format");
+    int64_t now = am_now_us(), from = now - 7 * 86400 * 1000000LL, to = now + 1;
+    if (!group)
+        group = "sector";
+    if (!format)
+        format = "json";
+    if ((strcmp(group, "sector") && strcmp(group, "priority") && strcmp(group, "day")) ||
+        (strcmp(format, "json") && strcmp(format, "csv")) ||
+        (from_s && am_time_parse(from_s, &from)) || (to_s && am_time_parse(to_s, &to)) ||
+        to <= from) {
+        http_problem(resp, req, 422, "validation", "Invalid request",
+                     "group must be sector, priority or day; format json or csv; from and to "
+                     "RFC 3339 times with from < to");
+        return;
+    }
+    json_t *stats = NULL;
+    int rc = cad_stats_response(arg, group, from, to, &stats);
+    if (rc) {
+        http_problem_err(resp, req, rc, rc == AM_ETOOBIG ? "narrow the time range" : NULL);
+        return;
+    }
+    if (!strcmp(format, "json")) {
+        http_json(resp, 200, stats);
+        return;
+    }
+    struct am_buf b;
+    am_buf_init(&b, 0);
+    rc = cad_stats_csv(stats, &b);
+    json_decref(stats);
+    if (rc) {
+        am_buf_release(&b);
+        http_problem_err(resp, req, rc, NULL);
+        return;
+    }
+    http_text(resp, 200, "text/csv; charset=utf-8", am_buf_steal(&b));
+}
+
 int cad_routes(struct http_server *srv, struct cad *cad)
 {
     static const struct {
@@ -121,6 +161,9 @@ int cad_routes(struct http_server *srv, struct cad *cad)
                          get_history, cad);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/units", FIELD, 0, list_units, cad);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/incident-types", FIELD, 0, list_types, cad);
+    rc = rc ? rc
+            : http_route(srv, HTTP_GET, "/api/v1/stats/response-times", COMMAND, 0,
+                         stats_response, cad);
     rc = rc ? rc : cad_logbook_routes(srv, cad->st);
     return rc;
 }

@@ -98,6 +98,17 @@ int cad_incident_history(struct cad *cad, const char *number, json_t **out);
 int cad_unit_list(struct cad *cad, json_t **out);
 int cad_type_list(struct cad *cad, json_t **out);
 
+/*
+ * Response-time intervals (call_to_created, created_to_dispatched,
+ * dispatched_to_en_route, en_route_to_on_scene) of the incidents created in
+ * [from, to), with n, p50_s and p90_s per `group`: "sector", "priority" or
+ * "day" (UTC). AM_EINVAL for another group, AM_ETOOBIG past 200,000 incidents.
+ */
+int cad_stats_response(struct cad *cad, const char *group, int64_t from, int64_t to,
+                       json_t **out);
+/* The same as CSV (RFC 4180, CRLF): group key, incidents, interval, n, p50_s, p90_s. */
+int cad_stats_csv(const json_t *stats, struct am_buf *out);
+
 /* Registers the CAD routes (incidents, units, types, logbook). */
 int cad_routes(struct http_server *srv, struct cad *cad);
 

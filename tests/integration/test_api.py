@@ -52,6 +52,7 @@ EXPECTED_ROLES = {
     ("POST", "/api/v1/units"): frozenset({"admin", "supervisor"}),
     ("POST", "/api/v1/units/{callsign}/status"): FIELD,
     ("GET", "/api/v1/incident-types"): FIELD,
+    ("GET", "/api/v1/stats/response-times"): frozenset({"admin", "supervisor"}),
     ("POST", "/api/v1/incident-types"): frozenset({"admin"}),
     ("GET", "/*"): PUBLIC,
 }
