@@ -80,6 +80,13 @@ static void list_units(struct http_req *req, struct http_resp *resp, void *arg)
     answer(req, resp, rc, rc ? NULL : json_pack("{so}", "items", v), NULL);
 }
 
+static void list_premise(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    json_t *v = NULL;
+    int rc = cad_premise_list(arg, &v);
+    answer(req, resp, rc, rc ? NULL : json_pack("{so}", "items", v), NULL);
+}
+
 static void list_types(struct http_req *req, struct http_resp *resp, void *arg)
 {
     json_t *v = NULL;
@@ -146,6 +153,7 @@ int cad_routes(struct http_server *srv, struct cad *cad)
         {HTTP_POST, "/api/v1/units", COMMAND, CAD_UNIT_ADD},
         {HTTP_POST, "/api/v1/units/{callsign}/status", FIELD, CAD_UNIT_STATUS},
         {HTTP_POST, "/api/v1/incident-types", R(ADMIN), CAD_TYPE_ADD},
+        {HTTP_POST, "/api/v1/premise-notes", ROOM, CAD_PREMISE_ADD},
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && !rc; i++) {
@@ -161,6 +169,7 @@ int cad_routes(struct http_server *srv, struct cad *cad)
                          get_history, cad);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/units", FIELD, 0, list_units, cad);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/incident-types", FIELD, 0, list_types, cad);
+    rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/premise-notes", FIELD, 0, list_premise, cad);
     rc = rc ? rc
             : http_route(srv, HTTP_GET, "/api/v1/stats/response-times", COMMAND, 0,
                          stats_response, cad);

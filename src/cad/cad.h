@@ -75,6 +75,7 @@ enum cad_op {
     CAD_UNIT_ADD,        /* {callsign, kind, capabilities?[], crew?[], home_sector?} */
     CAD_UNIT_STATUS,     /* {status, override_reason?} */
     CAD_TYPE_ADD,        /* {code, name_fr, name_ar, priority} */
+    CAD_PREMISE_ADD,     /* {lat, lon, radius_m, text, kind?: hazard|premise} */
     CAD_OP_COUNT
 };
 
@@ -97,6 +98,8 @@ int cad_incident_list(struct cad *cad, const char *filter, int64_t limit, json_t
 int cad_incident_history(struct cad *cad, const char *number, json_t **out);
 int cad_unit_list(struct cad *cad, json_t **out);
 int cad_type_list(struct cad *cad, json_t **out);
+/* Premise and hazard notes; each incident lists those within their radius as "hazards". */
+int cad_premise_list(struct cad *cad, json_t **out);
 
 /*
  * Response-time intervals (call_to_created, created_to_dispatched,

@@ -229,6 +229,16 @@ int cad_incident_json(struct store_conn *c, int64_t id, json_t **out)
                          " ON i.id = CASE WHEN l.a = ? THEN l.b ELSE l.a END"
                          " WHERE l.a = ? OR l.b = ? ORDER BY i.id",
                          link_row, json_object_get(x.obj, "links"), "iii", id, id, id);
+    /* Warnings for the crew: premise and hazard notes whose radius covers the incident. */
+    json_t *loc = json_object_get(x.obj, "location");
+    json_t *hazards = json_array();
+    if (!rc && json_object_get(loc, "lat"))
+        rc = cad_premise_near(c, json_number_value(json_object_get(loc, "lat")),
+                              json_number_value(json_object_get(loc, "lon")), hazards);
+    if (!rc)
+        rc = json_object_set_new(x.obj, "hazards", hazards) ? AM_ENOMEM : 0;
+    else
+        json_decref(hazards);
     if (rc) {
         json_decref(x.obj);
         return rc;

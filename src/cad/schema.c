@@ -105,5 +105,11 @@ const struct store_migration cad_migrations[] = {
      "CREATE INDEX assignments_incident ON assignments(incident_id);"
      "CREATE UNIQUE INDEX assignments_active_unit ON assignments(unit_id)"
      "  WHERE released_us IS NULL;"},
+    {"cad", 3,
+     "CREATE TABLE premise_notes ("
+     "  id INTEGER PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL,"
+     "  radius_m INTEGER NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,"
+     "  author TEXT NOT NULL, created_us INTEGER NOT NULL);"
+     "CREATE INDEX premise_notes_lat ON premise_notes(lat);"},
 };
 const size_t cad_nmigrations = sizeof(cad_migrations) / sizeof(cad_migrations[0]);

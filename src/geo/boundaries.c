@@ -487,9 +487,110 @@ static int sort_codes(struct geo_areas *a, char *why, size_t whysz)
 {
     size_t n = a->nfeatures;
     struct code_index *tmp = malloc(n * sizeof(*tmp));
-    if ((rc = sort_codes(a, why, whysz)))
+    a->by_code = malloc(n * sizeof(uint32_t));
+    int rc = 0;
+    if (!tmp || !a->by_code) {
+        rc = AM_ENOMEM;
         goto out;
-    if ((rc = build_chunks(a)) || (rc = build_grid(a)))
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (struct code_index){a->features[i].code, (uint32_t)i};
+    qsort(tmp, n, sizeof(*tmp), compare_codes);
+    for (size_t i = 0; i < n; i++) {
+        a->by_code[i] = tmp[i].index;
+        if (i > 0 && strcmp(tmp[i].code, tmp[i - 1].code) == 0) {
+            uint32_t first = tmp[i].index < tmp[i - 1].index ? tmp[i].index : tmp[i - 1].index;
+            uint32_t second = tmp[i].index ^ tmp[i - 1].index ^ first;
+            if (whysz)
+                snprintf(why, whysz, "feature %u: code '%s' is already used by feature %u",
+                         second, tmp[i].code, first);
+            rc = AM_EINVAL;
+            goto out;
+        }
+    }
+out:
+    free(tmp);
+    return rc;
+}
+
+/* ------------------------------------------------------------- loading */
+
+int geo_areas_load_buffer(const char *buf, size_t len, struct geo_areas **out, char *why,
+                          size_t whysz)
+{
+    static const struct geo_limits lim = {GEO_MAX_FILE_BYTES, GEO_MAX_FEATURES, GEO_MAX_POINTS};
+    return geo_areas_load_limited(buf, len, &lim, out, why, whysz);
+}
+
+int geo_areas_load_limited(const char *buf, size_t len, const struct geo_limits *lim,
+                           struct geo_areas **out, char *why, size_t whysz)
+{
+    struct geo_limits capped = {
+        lim->max_bytes < GEO_MAX_FILE_BYTES ? lim->max_bytes : GEO_MAX_FILE_BYTES,
+        lim->max_features < GEO_MAX_FEATURES ? lim->max_features : GEO_MAX_FEATURES,
+        lim->max_points < GEO_MAX_POINTS ? lim->max_points : GEO_MAX_POINTS,
+    };
+    char dummy[1];
+    struct reader r = {
+        .lim = &capped, .why = whysz ? why : dummy, .whysz = whysz, .polygon = -1, .ring = -1};
+    json_t *root = NULL;
+    struct geo_areas *a = NULL;
+    int rc;
+
+    *out = NULL;
+    if (whysz)
+        why[0] = '\0';
+    if (len > capped.max_bytes) {
+        if (whysz)
+            snprintf(why, whysz, "GeoJSON of %zu bytes exceeds the limit of %zu bytes", len,
+                     capped.max_bytes);
+        return AM_ETOOBIG;
+    }
+    char jwhy[256];
+    rc = am_json_parse_object(buf, len, capped.max_bytes, &root, jwhy, sizeof(jwhy));
+    if (rc) {
+        if (whysz)
+            snprintf(why, whysz, "%s", jwhy);
+        goto out;
+    }
+    const char *type = json_string_value(json_object_get(root, "type"));
+    const json_t *features = json_object_get(root, "features");
+    if (!type || strcmp(type, "FeatureCollection") != 0 || !json_is_array(features)) {
+        if (whysz)
+            snprintf(why, whysz,
+                     "a GeoJSON FeatureCollection with a \"features\" array was expected");
+        rc = AM_EINVAL;
+        goto out;
+    }
+    size_t n = json_array_size(features);
+    if (n == 0 || n > capped.max_features) {
+        if (whysz)
+            snprintf(why, whysz, "%zu features, 1 to %zu expected", n, capped.max_features);
+        rc = n ? AM_ETOOBIG : AM_EINVAL;
+        goto out;
+    }
+
+    a = calloc(1, sizeof(*a));
+    if (a)
+        a->features = calloc(n, sizeof(*a->features));
+    if (!a || !a->features) {
+        rc = AM_ENOMEM;
+        goto out;
+    }
+    r.a = a;
+    box_empty(&a->box);
+    for (size_t i = 0; i < n; i++) {
+        r.feature = i;
+        r.code = NULL;
+        rc = read_feature(&r, json_array_get(features, i), &a->features[i]);
+        if (rc)
+            goto out;
+        a->nfeatures++;
+        box_add(&a->box, &a->features[i].box);
+    }
+    json_decref(root);
+    root = NULL;
+    if ((rc = sort_codes(a, why, whysz)) || (rc = build_chunks(a)) || (rc = build_grid(a)))
         goto out;
     *out = a;
     a = NULL;

@@ -53,6 +53,8 @@ EXPECTED_ROLES = {
     ("POST", "/api/v1/units/{callsign}/status"): FIELD,
     ("GET", "/api/v1/incident-types"): FIELD,
     ("GET", "/api/v1/stats/response-times"): frozenset({"admin", "supervisor"}),
+    ("GET", "/api/v1/premise-notes"): FIELD,
+    ("POST", "/api/v1/premise-notes"): ROOM,
     ("POST", "/api/v1/incident-types"): frozenset({"admin"}),
     ("GET", "/*"): PUBLIC,
 }
@@ -299,6 +301,9 @@ class ApiTest(h.ServerTestCase):
         if (method, pattern) == ("POST", "/api/v1/incident-types"):
             return (method, pattern, {"code": "RT_" + tag.upper().replace("-", "_"),
                                       "name_fr": "Essai", "name_ar": "تجربة", "priority": 3})
+        if (method, pattern) == ("POST", "/api/v1/premise-notes"):
+            return (method, pattern, {"lat": 33.58, "lon": -7.61, "radius_m": 50,
+                                      "text": "chien dangereux " + tag})
         if pattern == "/api/v1/units/{callsign}/status":
             number, unit = self.cad_incident(tag), self.cad_unit(tag)
             self.cad_setup("/api/v1/incidents/%s/assign" % number, {"unit": unit})
