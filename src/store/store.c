@@ -17,7 +17,7 @@
 #include "store/store_int.h"
 
 #define IDEM_TTL_US (24LL * 3600 * 1000000)
-#define POLL_US 500000
+#define POLL_US     500000
 
 struct store {
     char *path;
@@ -50,7 +50,7 @@ struct store {
     size_t nevs, capevs;
     int64_t last_purge_us;
 
-    int64_t committed_seq; /* atomic */
+    int64_t committed_seq;    /* atomic */
     struct store_stats stats; /* atomic fields */
 };
 
@@ -163,8 +163,10 @@ static int migrate_one_module(struct store *st, const struct store_migration *m,
         if (strcmp(m[i].module, module) == 0 && m[i].version > known)
             known = m[i].version;
     if (a.max > known) {
-        am_error("store", "database is newer than this program", "module=%s db_version=%lld "
-                 "known=%lld", module, (long long)a.max, (long long)known);
+        am_error("store", "database is newer than this program",
+                 "module=%s db_version=%lld "
+                 "known=%lld",
+                 module, (long long)a.max, (long long)known);
         return AM_EIO;
     }
     for (int64_t v = a.max + 1; v <= known; v++) {
@@ -219,27 +221,72 @@ static int migrate(struct store *st, const struct store_migration *m, size_t n)
 
 /* ------------------------------------------------------------- event chain */
 
+/* Appends `s` as a JSON string, escaped exactly as jansson's default output does
+ * (the chain of logs written before this function must still verify). */
+static int json_quote(struct am_buf *b, const char *s)
+{
+    static const char hx[] = "0123456789ABCDEF"; /* jansson writes \u001F */
+    int rc = am_buf_append(b, "\"", 1);
+    const char *run = s;
+    for (const char *p = s; !rc && *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        rc = am_buf_append(b, run, (size_t)(p - run));
+        char esc[7] = {'\\', (char)ch, 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (ch) {
+        case '"':
+        case '\\':
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hx[ch >> 4];
+            esc[5] = hx[ch & 15];
+            n = 6;
+        }
+        if (!rc)
+            rc = am_buf_append(b, esc, n);
+        run = p + 1;
+    }
+    if (!rc)
+        rc = am_buf_append(b, run, strlen(run));
+    return rc ? rc : am_buf_append(b, "\"", 1);
+}
+
 int store_event_canonical(int64_t seq, int64_t ts_us, const char *type, const char *actor,
                           const char *data, size_t data_len, struct am_buf *out)
 {
-    json_t *jt = json_string(type), *ja = json_string(actor);
-    char *t = jt ? json_dumps(jt, JSON_ENCODE_ANY) : NULL;
-    char *a = ja ? json_dumps(ja, JSON_ENCODE_ANY) : NULL;
-    json_decref(jt);
-    json_decref(ja);
-    int rc = AM_ENOMEM;
-    if (!t || !a)
-        goto out;
-    rc = am_buf_printf(out, "{\"actor\":%s,\"data\":", a);
+    int rc = am_buf_append(out, "{\"actor\":", 9);
+    if (!rc)
+        rc = json_quote(out, actor);
+    if (!rc)
+        rc = am_buf_append(out, ",\"data\":", 8);
     if (!rc)
         rc = am_buf_append(out, data, data_len);
     if (!rc)
-        rc = am_buf_printf(out, ",\"seq\":%lld,\"ts\":%lld,\"type\":%s}", (long long)seq,
-                           (long long)ts_us, t);
-out:
-    free(t);
-    free(a);
-    return rc;
+        rc = am_buf_printf(out, ",\"seq\":%lld,\"ts\":%lld,\"type\":", (long long)seq,
+                           (long long)ts_us);
+    if (!rc)
+        rc = json_quote(out, type);
+    return rc ? rc : am_buf_append(out, "}", 1);
 }
 
 static int chain_hash(const uint8_t prev[AM_SHA256_LEN], int64_t seq, int64_t ts_us,
@@ -280,7 +327,10 @@ static void drop_events_from(struct store *st, size_t mark)
 int store_append(struct store_conn *c, struct store_cmd *cmd, const char *type, const json_t *data,
                  int64_t *seq_out)
 {
-    if (!c->in_command || !json_is_object(data) || !type || strlen(type) >= 64)
+    const char *actor = cmd->actor ? cmd->actor : "";
+    /* Both are kept whole in struct am_event: longer ones would differ from what is hashed. */
+    if (!c->in_command || !json_is_object(data) || !type || strlen(type) >= 64 ||
+        strlen(actor) >= sizeof(((struct am_event *)0)->actor))
         return AM_EINVAL;
     struct store *st = c->st;
     char *canon = am_json_canonical(data);
@@ -291,14 +341,15 @@ int store_append(struct store_conn *c, struct store_cmd *cmd, const char *type, 
     int64_t ts = am_now_us();
     if (ts < st->head_ts)
         ts = st->head_ts; /* the log's time never goes backwards, even if the clock does */
-    const char *actor = cmd->actor ? cmd->actor : "";
     uint8_t hash[AM_SHA256_LEN];
     int rc = chain_hash(st->head_hash, seq, ts, type, actor, canon, len, hash);
     if (!rc)
-        rc = store_exec(c, "INSERT INTO events(seq, ts_us, type, actor, data, hash) "
-                           "VALUES (?, ?, ?, ?, ?, ?)",
-                        "iittt" "b", seq, ts, type, actor, canon, (const void *)hash,
-                        (size_t)AM_SHA256_LEN);
+        rc = store_exec(c,
+                        "INSERT INTO events(seq, ts_us, type, actor, data, hash) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        "iittt"
+                        "b",
+                        seq, ts, type, actor, canon, (const void *)hash, (size_t)AM_SHA256_LEN);
     struct am_event *ev = NULL;
     if (!rc) {
         ev = am_event_new(seq, ts, type, actor, canon, len);
@@ -326,9 +377,9 @@ static struct am_event *event_from_row(struct store_row *r)
 {
     size_t hlen;
     const char *data = store_row_text(r, 4);
-    struct am_event *ev = am_event_new(store_row_i64(r, 0), store_row_i64(r, 1),
-                                       store_row_text(r, 2), store_row_text(r, 3), data,
-                                       strlen(data));
+    struct am_event *ev =
+        am_event_new(store_row_i64(r, 0), store_row_i64(r, 1), store_row_text(r, 2),
+                     store_row_text(r, 3), data, strlen(data));
     if (!ev)
         return NULL;
     const void *h = store_row_blob(r, 5, &hlen);
@@ -416,10 +467,11 @@ static int run_one(struct store *st, struct store_cmd *cmd)
     struct store_conn *c = &st->writer;
     if (cmd->idem_key) {
         struct idem_found f = {cmd, false};
-        int rc = store_query(c, "SELECT fp, status, answer, first_seq, last_seq FROM idempotency "
-                                "WHERE scope = ? AND key = ?",
-                             idem_row, &f, "tt", cmd->idem_scope ? cmd->idem_scope : "",
-                             cmd->idem_key);
+        int rc =
+            store_query(c,
+                        "SELECT fp, status, answer, first_seq, last_seq FROM idempotency "
+                        "WHERE scope = ? AND key = ?",
+                        idem_row, &f, "tt", cmd->idem_scope ? cmd->idem_scope : "", cmd->idem_key);
         if (rc)
             return rc;
         if (cmd->idem_mismatch)
@@ -434,7 +486,10 @@ static int run_one(struct store *st, struct store_cmd *cmd)
         rc = store_exec(c,
                         "INSERT INTO idempotency(scope, key, fp, status, answer, first_seq, "
                         "last_seq, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        "tt" "b" "itiii", cmd->idem_scope ? cmd->idem_scope : "", cmd->idem_key,
+                        "tt"
+                        "b"
+                        "itiii",
+                        cmd->idem_scope ? cmd->idem_scope : "", cmd->idem_key,
                         (const void *)cmd->idem_fp, (size_t)AM_SHA256_LEN, (int64_t)cmd->status,
                         cmd->answer, cmd->first_seq, cmd->last_seq, am_now_us());
     return rc;
@@ -480,13 +535,13 @@ static void run_batch(struct store *st, struct store_cmd *batch, size_t n)
         uint8_t hash[AM_SHA256_LEN];
         memcpy(hash, st->head_hash, AM_SHA256_LEN);
         cmd->ev_mark_ = st->nevs;
-        rc = st->be->script(h, "SAVEPOINT cmd");
+        rc = store_exec(&st->writer, "SAVEPOINT cmd", NULL);
         if (rc)
             break;
         cmd->rc = run_one(st, cmd);
         if (cmd->rc) {
             /* Undo this command alone; the rest of the group goes on. */
-            rc = st->be->script(h, "ROLLBACK TO cmd");
+            rc = store_exec(&st->writer, "ROLLBACK TO cmd", NULL);
             drop_events_from(st, cmd->ev_mark_);
             st->head_seq = seq;
             st->head_ts = ts;
@@ -494,7 +549,7 @@ static void run_batch(struct store *st, struct store_cmd *batch, size_t n)
             cmd->first_seq = cmd->last_seq = cmd->replayed ? cmd->first_seq : 0;
         }
         if (!rc)
-            rc = st->be->script(h, "RELEASE cmd");
+            rc = store_exec(&st->writer, "RELEASE cmd", NULL);
     }
     if (!rc)
         rc = st->be->script(h, "COMMIT");
@@ -707,8 +762,10 @@ static int verify_row(struct store_row *r, void *arg)
         return rc;
     if (hlen != AM_SHA256_LEN || memcmp(h, stored, AM_SHA256_LEN)) {
         v->bad_seq = seq;
-        snprintf(v->why, sizeof(v->why), "hash of event %lld does not match its content and "
-                 "the previous event", (long long)seq);
+        snprintf(v->why, sizeof(v->why),
+                 "hash of event %lld does not match its content and "
+                 "the previous event",
+                 (long long)seq);
         return AM_ECORRUPT;
     }
     memcpy(x->prev, h, AM_SHA256_LEN);

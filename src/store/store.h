@@ -39,10 +39,10 @@ struct store_migration {
 };
 
 struct store_opts {
-    const char *path;     /* database file; its directory must exist */
-    int readers;          /* reader connections, >= 1 */
-    int max_batch;        /* commands per group commit; 1 = a transaction per command */
-    bool sync_full;       /* fsync at every commit (synchronous=FULL) */
+    const char *path; /* database file; its directory must exist */
+    int readers;      /* reader connections, >= 1 */
+    int max_batch;    /* commands per group commit; 1 = a transaction per command */
+    bool sync_full;   /* fsync at every commit (synchronous=FULL) */
     const struct store_migration *migrations;
     size_t nmigrations;
     /*
@@ -72,24 +72,24 @@ typedef void (*store_done_fn)(struct store_cmd *cmd);
 
 struct store_cmd {
     /* Set by the caller. */
-    store_apply_fn apply;      /* required */
-    void *arg;                 /* for apply */
-    const char *actor;         /* who: recorded in each event; not NULL */
-    const char *idem_key;      /* optional idempotency key (<= STORE_IDEM_KEY_MAX bytes) */
-    const char *idem_scope;    /* keys are unique per scope (e.g. the user) */
+    store_apply_fn apply;           /* required */
+    void *arg;                      /* for apply */
+    const char *actor;              /* who: recorded in each event; not NULL */
+    const char *idem_key;           /* optional idempotency key (<= STORE_IDEM_KEY_MAX bytes) */
+    const char *idem_scope;         /* keys are unique per scope (e.g. the user) */
     uint8_t idem_fp[AM_SHA256_LEN]; /* fingerprint of the request the key was sent with */
-    store_done_fn done;        /* async completion (writer thread), or NULL to wait */
+    store_done_fn done;             /* async completion (writer thread), or NULL to wait */
 
     /* Set by apply(): the answer, kept with the idempotency key. */
-    int status;                /* e.g. an HTTP status */
-    char *answer;              /* malloc'd text; freed by the caller */
+    int status;   /* e.g. an HTTP status */
+    char *answer; /* malloc'd text; freed by the caller */
 
     /* Set by the store before completion. */
-    int rc;                    /* 0 committed; AM_E* from apply or from storage */
-    bool replayed;             /* answered from an earlier command with the same key */
-    bool idem_mismatch;        /* the key was used before with another request (rc AM_ECONFLICT) */
+    int rc;             /* 0 committed; AM_E* from apply or from storage */
+    bool replayed;      /* answered from an earlier command with the same key */
+    bool idem_mismatch; /* the key was used before with another request (rc AM_ECONFLICT) */
     int64_t first_seq, last_seq; /* events appended (0 if none) */
-    int64_t last_ts;           /* time of the last event appended, microseconds */
+    int64_t last_ts;             /* time of the last event appended, microseconds */
 
     /* Private. */
     sem_t sem_;
@@ -157,9 +157,9 @@ int store_events_since(struct store *st, int64_t since, int64_t limit,
 int64_t store_head_seq(struct store *st);
 
 struct store_verify {
-    int64_t verified;       /* events that verified */
-    int64_t bad_seq;        /* first event that failed, 0 if none */
-    char why[128];          /* what failed */
+    int64_t verified;            /* events that verified */
+    int64_t bad_seq;             /* first event that failed, 0 if none */
+    char why[128];               /* what failed */
     uint8_t head[AM_SHA256_LEN]; /* hash of the last verified event */
 };
 /*

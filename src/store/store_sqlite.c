@@ -53,8 +53,8 @@ static int sq_open(const char *path, bool writer, bool sync_full, void **out)
     struct sq_conn *c = calloc(1, sizeof(*c));
     if (!c)
         return AM_ENOMEM;
-    int flags = SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                              : SQLITE_OPEN_READONLY);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
         am_error("store", "cannot open database", "path=\"%s\" err=\"%s\"", path,
