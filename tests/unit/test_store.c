@@ -1354,10 +1354,36 @@ static void test_concurrent_writers_batch_of_one(void **state)
     assert_int_equal(s1.commits - s0.commits, s1.commands - s0.commands);
 }
 
+/*
+ * The canonical bytes escape strings exactly as jansson does: chains written
+ * before the store stopped using jansson for them must still verify.
+ */
+static void test_canonical_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const strs[] = {"cli:root", "", "a\"b\\c/d", "\n\t\r\b\f",
+                                       "\x01\x1f\x7f", "محمد · Mohammed ⵜⴰⵎⴰⵣⵉⵖⵜ 🚓"};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        struct am_buf b;
+        am_buf_init(&b, 0);
+        assert_int_equal(store_event_canonical(5, 7, strs[i], strs[i], "{}", 2, &b), 0);
+        json_t *js = json_string(strs[i]);
+        char *q = json_dumps(js, JSON_ENCODE_ANY);
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "{\"actor\":%s,\"data\":{},\"seq\":5,\"ts\":7,\"type\":%s}", q, q);
+        assert_string_equal(b.data, want);
+        free(q);
+        json_decref(js);
+        am_buf_release(&b);
+    }
+}
+
 int main(void)
 {
     am_log_set_level(AM_LOG_ERROR);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_canonical_matches_jansson),
         cmocka_unit_test_setup_teardown(test_open_applies_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_commits_and_is_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_command_rolled_back_alone, setup, teardown),
