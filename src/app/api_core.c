@@ -101,8 +101,8 @@ static void time_zone(struct http_req *req, struct http_resp *resp, void *arg)
 static json_t *principal_json(const struct am_principal *p)
 {
     char ts[AM_TIME_BUFSZ];
-    return json_pack("{sI ss ss ss}", "id", (json_int_t)p->user_id, "username", p->username,
-                     "role", am_role_name(p->role), "token_expires",
+    return json_pack("{sI ss ss ss}", "id", (json_int_t)p->user_id, "username", p->username, "role",
+                     am_role_name(p->role), "token_expires",
                      am_time_fmt(p->token_expires_us, ts, sizeof(ts)));
 }
 
@@ -199,8 +199,8 @@ static void users_add(struct http_req *req, struct http_resp *resp, void *arg)
         return;
     }
     http_json(resp, 201,
-              json_pack("{sI ss ss ss}", "id", (json_int_t)id, "username", username,
-                        "display_name", display, "role", role_s));
+              json_pack("{sI ss ss ss}", "id", (json_int_t)id, "username", username, "display_name",
+                        display, "role", role_s));
 }
 
 static void users_disable(struct http_req *req, struct http_resp *resp, void *arg)
@@ -249,8 +249,7 @@ static void events_list(struct http_req *req, struct http_resp *resp, void *arg)
     struct app *a = arg;
     int64_t since = 0, limit = 100;
     const char *s = http_arg(req, "since"), *l = http_arg(req, "limit");
-    if ((s && am_parse_i64(s, 0, INT64_MAX, &since)) ||
-        (l && am_parse_i64(l, 1, 1000, &limit))) {
+    if ((s && am_parse_i64(s, 0, INT64_MAX, &since)) || (l && am_parse_i64(l, 1, 1000, &limit))) {
         http_problem(resp, req, 422, "validation", "Invalid request",
                      "since must be a sequence number >= 0 and limit an integer in [1, 1000]");
         return;
@@ -301,18 +300,18 @@ int app_routes_core(struct app *a)
     rc = rc ? rc : http_route(s, HTTP_GET, "/metrics", 0, HTTP_PUBLIC, metrics, a);
     rc = rc ? rc : http_route(s, HTTP_GET, "/api/v1/time/zone", 0, HTTP_PUBLIC, time_zone, a);
     rc = rc ? rc
-            : http_route(s, HTTP_POST, "/api/v1/auth/login", 0, HTTP_PUBLIC | HTTP_JSON_BODY,
-                         login, a);
+            : http_route(s, HTTP_POST, "/api/v1/auth/login", 0, HTTP_PUBLIC | HTTP_JSON_BODY, login,
+                         a);
     rc = rc ? rc : http_route(s, HTTP_POST, "/api/v1/auth/logout", AM_ROLES_ALL, 0, logout, a);
     rc = rc ? rc : http_route(s, HTTP_GET, "/api/v1/me", AM_ROLES_ALL, 0, me, a);
     rc = rc ? rc : http_route(s, HTTP_GET, "/api/v1/users", ADMIN, 0, users_list, a);
     rc = rc ? rc : http_route(s, HTTP_POST, "/api/v1/users", ADMIN, HTTP_JSON_BODY, users_add, a);
     rc = rc ? rc
-            : http_route(s, HTTP_POST, "/api/v1/users/{username}/disable", ADMIN, 0,
-                         users_disable, a);
+            : http_route(s, HTTP_POST, "/api/v1/users/{username}/disable", ADMIN, 0, users_disable,
+                         a);
     rc = rc ? rc
-            : http_route(s, HTTP_POST, "/api/v1/users/{username}/password", ADMIN,
-                         HTTP_JSON_BODY, users_passwd, a);
+            : http_route(s, HTTP_POST, "/api/v1/users/{username}/password", ADMIN, HTTP_JSON_BODY,
+                         users_passwd, a);
     rc = rc ? rc : http_route(s, HTTP_GET, "/api/v1/events", AUDITORS, 0, events_list, a);
     rc = rc ? rc : http_route(s, HTTP_GET, "/api/v1/audit/verify", ADMIN, 0, audit_verify, a);
     rc = rc ? rc

@@ -104,8 +104,8 @@ int cli_demo(struct app *a, int argc, char **argv)
         }
         json_object_set_new(req, "capabilities", caps);
         char why[300];
-        int rc = cad_run(a->cad, CAD_UNIT_ADD, cli_actor(), NULL, req, NULL, NULL, why,
-                         sizeof(why));
+        int rc =
+            cad_run(a->cad, CAD_UNIT_ADD, cli_actor(), NULL, req, NULL, NULL, why, sizeof(why));
         json_decref(req);
         if (rc && rc != AM_ECONFLICT)
             return cli_fail("demo: cannot add unit %s: %s", units[i].callsign, why);

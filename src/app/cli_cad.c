@@ -12,9 +12,9 @@
 
 /* Flags "--name value" into a JSON object; a flag may be listed in `numbers`. */
 struct flag {
-    const char *flag;  /* "--type" */
-    const char *path;  /* "type" or "caller.name" */
-    char kind;         /* 's' string, 'i' integer, 'd' number, 'l' comma list */
+    const char *flag; /* "--type" */
+    const char *path; /* "type" or "caller.name" */
+    char kind;        /* 's' string, 'i' integer, 'd' number, 'l' comma list */
 };
 
 static int set_path(json_t *obj, const char *path, json_t *v)
@@ -139,12 +139,15 @@ int cli_incident(struct app *a, int argc, char **argv)
     json_t *req = json_object();
     int rc = 0;
     if (!strcmp(sub, "open")) {
-        static const struct flag f[] = {
-            {"--type", "type", 's'},          {"--priority", "priority", 'i'},
-            {"--caller", "caller.name", 's'}, {"--phone", "caller.phone", 's'},
-            {"--lat", "location.lat", 'd'},   {"--lon", "location.lon", 'd'},
-            {"--address", "location.address", 's'}, {"--narrative", "narrative", 's'},
-            {NULL, NULL, 0}};
+        static const struct flag f[] = {{"--type", "type", 's'},
+                                        {"--priority", "priority", 'i'},
+                                        {"--caller", "caller.name", 's'},
+                                        {"--phone", "caller.phone", 's'},
+                                        {"--lat", "location.lat", 'd'},
+                                        {"--lon", "location.lon", 'd'},
+                                        {"--address", "location.address", 's'},
+                                        {"--narrative", "narrative", 's'},
+                                        {NULL, NULL, 0}};
         rc = parse_flags(argc, argv, f, req, NULL);
         return rc ? (json_decref(req), rc) : run(a, CAD_INCIDENT_OPEN, NULL, req, false);
     }
@@ -230,7 +233,8 @@ int cli_unit(struct app *a, int argc, char **argv)
         rc = parse_flags(argc, argv, f, req, &target);
         if (!rc && !target)
             rc = cli_fail("usage: amane unit add CALLSIGN --kind KIND [--capabilities a,b] "
-                          "[--crew x,y] [--sector CODE]") + 1;
+                          "[--crew x,y] [--sector CODE]") +
+                 1;
         if (!rc)
             json_object_set_new(req, "callsign", json_string(target));
         return rc ? (json_decref(req), rc) : run(a, CAD_UNIT_ADD, NULL, req, false);

@@ -58,14 +58,16 @@ static int user_add(struct app *a, int argc, char **argv)
     }
     if (!username || !role_s)
         return cli_fail("usage: amane user add USERNAME --role ROLE [--name NAME] "
-                        "[--password-stdin]") + 1;
+                        "[--password-stdin]") +
+               1;
     char why[160];
     enum am_role role;
     if (auth_check_username(username, why, sizeof(why)))
         return cli_fail("%s", why);
     if (am_role_parse(role_s, &role))
         return cli_fail("'%s' is not a role (admin supervisor dispatcher patrol analyst "
-                        "examiner trainer trainee)", role_s);
+                        "examiner trainer trainee)",
+                        role_s);
     if (!name)
         name = username;
     if (auth_check_display_name(name, why, sizeof(why)))
@@ -106,9 +108,9 @@ static int user_list(struct app *a, int argc, char **argv)
         json_t *u;
         json_array_foreach(users, i, u)
         {
-            const char *state = json_is_true(json_object_get(u, "disabled")) ? "disabled"
+            const char *state = json_is_true(json_object_get(u, "disabled"))         ? "disabled"
                                 : json_is_string(json_object_get(u, "locked_until")) ? "locked"
-                                                                                    : "active";
+                                                                                     : "active";
             printf("%-20s %-11s %-8s %s\n", json_string_value(json_object_get(u, "username")),
                    json_string_value(json_object_get(u, "role")), state,
                    json_string_value(json_object_get(u, "display_name")));

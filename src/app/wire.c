@@ -41,7 +41,8 @@ int app_config(struct am_config *cfg, int *argc, char **argv, char **envp)
     if (!rc)
         rc = am_config_apply_args(cfg, argc, argv, why, sizeof(why));
     if (!rc && !cfg->tls_cert[0] != !cfg->tls_key[0]) {
-        snprintf(why, sizeof(why), "server.tls_cert and server.tls_key go together: set both "
+        snprintf(why, sizeof(why),
+                 "server.tls_cert and server.tls_key go together: set both "
                  "for HTTPS, or neither");
         rc = AM_EINVAL;
     }

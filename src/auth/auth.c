@@ -14,7 +14,7 @@
 
 #include "auth/auth.h"
 
-#define CACHE_SLOTS 4096
+#define CACHE_SLOTS  4096
 #define CACHE_TTL_US (10LL * 1000000)
 /* Argon2id takes 64 MiB per verification: bound how many run at once. */
 #define MAX_PARALLEL_HASH 2
@@ -248,10 +248,10 @@ struct user_cmd {
     const char *username, *display, *password_hash;
     enum am_role role;
     int64_t id;
-    bool login_ok;     /* login: the password verified */
+    bool login_ok; /* login: the password verified */
     uint8_t token_hash[AM_SHA256_LEN];
     int64_t now, expires;
-    int outcome;       /* login: AM_OK, AM_EAUTH or AM_ELOCKED, committed in any case */
+    int outcome; /* login: AM_OK, AM_EAUTH or AM_ELOCKED, committed in any case */
 };
 
 static int apply_user_add(struct store_conn *c, struct store_cmd *cmd)
@@ -285,8 +285,8 @@ int auth_user_add(struct auth *a, const char *actor, const char *username, const
     int rc = hash_password(a, password, hash);
     if (rc)
         return rc;
-    struct user_cmd u = {.a = a, .username = username, .display = display, .role = role,
-                         .password_hash = hash};
+    struct user_cmd u = {
+        .a = a, .username = username, .display = display, .role = role, .password_hash = hash};
     struct store_cmd cmd = {.apply = apply_user_add, .arg = &u, .actor = actor};
     rc = store_write(a->st, &cmd);
     free(cmd.answer);
@@ -299,8 +299,8 @@ static int apply_user_disable(struct store_conn *c, struct store_cmd *cmd)
 {
     struct user_cmd *u = cmd->arg;
     int64_t now = am_now_us();
-    int rc = store_exec(c, "UPDATE users SET disabled = 1, updated_us = ? WHERE username = ?",
-                        "it", now, u->username);
+    int rc = store_exec(c, "UPDATE users SET disabled = 1, updated_us = ? WHERE username = ?", "it",
+                        now, u->username);
     if (!rc && store_changes(c) == 0)
         rc = AM_ENOTFOUND;
     if (!rc)
@@ -348,8 +348,7 @@ static int apply_user_passwd(struct store_conn *c, struct store_cmd *cmd)
     return rc;
 }
 
-int auth_user_passwd(struct auth *a, const char *actor, const char *username,
-                     const char *password)
+int auth_user_passwd(struct auth *a, const char *actor, const char *username, const char *password)
 {
     char why[128];
     if (auth_check_password(password, why, sizeof(why)))
@@ -372,12 +371,12 @@ static int list_row(struct store_row *r, void *arg)
     json_t *arr = arg;
     char ts[AM_TIME_BUFSZ], lk[AM_TIME_BUFSZ];
     int64_t locked = store_row_i64(r, 5);
-    json_t *u = json_pack("{sI ss ss ss sb ss? ss}", "id", (json_int_t)store_row_i64(r, 0),
-                          "username", store_row_text(r, 1), "display_name", store_row_text(r, 2),
-                          "role", store_row_text(r, 3), "disabled", store_row_i64(r, 4) != 0,
-                          "locked_until",
-                          locked > am_now_us() ? am_time_fmt(locked, lk, sizeof(lk)) : NULL,
-                          "created", am_time_fmt(store_row_i64(r, 6), ts, sizeof(ts)));
+    json_t *u =
+        json_pack("{sI ss ss ss sb ss? ss}", "id", (json_int_t)store_row_i64(r, 0), "username",
+                  store_row_text(r, 1), "display_name", store_row_text(r, 2), "role",
+                  store_row_text(r, 3), "disabled", store_row_i64(r, 4) != 0, "locked_until",
+                  locked > am_now_us() ? am_time_fmt(locked, lk, sizeof(lk)) : NULL, "created",
+                  am_time_fmt(store_row_i64(r, 6), ts, sizeof(ts)));
     if (!u)
         return AM_ENOMEM;
     return json_array_append_new(arr, u) ? AM_ENOMEM : 0;
@@ -447,8 +446,10 @@ static int apply_login(struct store_conn *c, struct store_cmd *cmd)
             rc = store_exec(c,
                             "INSERT INTO tokens(hash, user_id, created_us, expires_us) "
                             "VALUES (?, ?, ?, ?)",
-                            "b" "iii", (const void *)lc->token_hash, (size_t)AM_SHA256_LEN, u.id,
-                            lc->now, lc->expires);
+                            "b"
+                            "iii",
+                            (const void *)lc->token_hash, (size_t)AM_SHA256_LEN, u.id, lc->now,
+                            lc->expires);
         ev = json_pack("{sI ss}", "user_id", (json_int_t)u.id, "username", lc->username);
         if (!rc)
             rc = ev ? store_append(c, cmd, "auth.login", ev, NULL) : AM_ENOMEM;
@@ -489,8 +490,8 @@ int auth_login(struct auth *a, const char *username, const char *password,
     }
     if (u.locked_until > now)
         return AM_ELOCKED;
-    struct user_cmd lc = {.a = a, .username = username, .now = now,
-                          .expires = now + a->o.token_ttl_s * 1000000};
+    struct user_cmd lc = {
+        .a = a, .username = username, .now = now, .expires = now + a->o.token_ttl_s * 1000000};
     lc.login_ok = verify_password(a, u.pw_hash, password);
     char token[AUTH_TOKEN_BUFSZ];
     if (lc.login_ok) {
@@ -541,8 +542,10 @@ static int apply_logout(struct store_conn *c, struct store_cmd *cmd)
                          logout_who, t, "b", (const void *)t->hash, (size_t)AM_SHA256_LEN);
     if (rc || !t->user_id)
         return rc;
-    rc = store_exec(c, "UPDATE tokens SET revoked_us = ? WHERE hash = ?", "i" "b", am_now_us(),
-                    (const void *)t->hash, (size_t)AM_SHA256_LEN);
+    rc = store_exec(c, "UPDATE tokens SET revoked_us = ? WHERE hash = ?",
+                    "i"
+                    "b",
+                    am_now_us(), (const void *)t->hash, (size_t)AM_SHA256_LEN);
     json_t *ev = json_pack("{sI ss}", "user_id", (json_int_t)t->user_id, "username", t->username);
     if (!rc)
         rc = ev ? store_append(c, cmd, "auth.logout", ev, NULL) : AM_ENOMEM;

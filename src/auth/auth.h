@@ -25,7 +25,7 @@ struct auth_opts {
 };
 
 /* "am_" + 43 base64url characters + NUL. */
-#define AUTH_TOKEN_BUFSZ 48
+#define AUTH_TOKEN_BUFSZ  48
 #define AUTH_PASSWORD_MIN 8
 #define AUTH_PASSWORD_MAX 256
 
@@ -56,8 +56,7 @@ int auth_user_add(struct auth *a, const char *actor, const char *username, const
 /* Disables a user and revokes its tokens. AM_ENOTFOUND if no such user. */
 int auth_user_disable(struct auth *a, const char *actor, const char *username);
 /* Sets a new password, clears a lockout, revokes tokens. AM_ENOTFOUND if no such user. */
-int auth_user_passwd(struct auth *a, const char *actor, const char *username,
-                     const char *password);
+int auth_user_passwd(struct auth *a, const char *actor, const char *username, const char *password);
 /*
  * The users as a JSON array of {id, username, display_name, role, disabled,
  * locked_until, created}; never the password hash. New reference in *out.

@@ -165,14 +165,14 @@ int cad_routes(struct http_server *srv, struct cad *cad)
     rc = rc ? rc
             : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}", FIELD, 0, get_incident, cad);
     rc = rc ? rc
-            : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/history", FIELD, 0,
-                         get_history, cad);
+            : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/history", FIELD, 0, get_history,
+                         cad);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/units", FIELD, 0, list_units, cad);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/incident-types", FIELD, 0, list_types, cad);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/premise-notes", FIELD, 0, list_premise, cad);
     rc = rc ? rc
-            : http_route(srv, HTTP_GET, "/api/v1/stats/response-times", COMMAND, 0,
-                         stats_response, cad);
+            : http_route(srv, HTTP_GET, "/api/v1/stats/response-times", COMMAND, 0, stats_response,
+                         cad);
     rc = rc ? rc : cad_logbook_routes(srv, cad->st);
     return rc;
 }

@@ -160,10 +160,10 @@ static int history_event(struct store_row *r, void *arg)
 {
     char ts[AM_TIME_BUFSZ];
     json_t *data = json_loads(store_row_text(r, 4), 0, NULL);
-    json_t *e = json_pack("{sI ss ss ss so}", "seq", (json_int_t)store_row_i64(r, 0), "ts",
-                          am_time_fmt(store_row_i64(r, 1), ts, sizeof(ts)), "type",
-                          store_row_text(r, 2), "actor", store_row_text(r, 3), "data",
-                          data ? data : json_object());
+    json_t *e =
+        json_pack("{sI ss ss ss so}", "seq", (json_int_t)store_row_i64(r, 0), "ts",
+                  am_time_fmt(store_row_i64(r, 1), ts, sizeof(ts)), "type", store_row_text(r, 2),
+                  "actor", store_row_text(r, 3), "data", data ? data : json_object());
     return e && !json_array_append_new(arg, e) ? 0 : AM_ENOMEM;
 }
 
@@ -264,8 +264,7 @@ static void *timer_main(void *arg)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += TIMER_PERIOD_S;
-        while (!cad->stopping &&
-               pthread_cond_timedwait(&cad->cv, &cad->mu, &ts) != ETIMEDOUT)
+        while (!cad->stopping && pthread_cond_timedwait(&cad->cv, &cad->mu, &ts) != ETIMEDOUT)
             ;
         bool stop = cad->stopping;
         pthread_mutex_unlock(&cad->mu);

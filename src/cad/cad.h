@@ -46,11 +46,11 @@ struct cad_place {
 typedef int (*cad_locate_fn)(void *arg, double lat, double lon, struct cad_place *out);
 
 struct cad_opts {
-    cad_locate_fn locate;        /* NULL: incidents get no place */
+    cad_locate_fn locate; /* NULL: incidents get no place */
     void *locate_arg;
-    char default_prefecture[8];  /* numbering when a call has no coordinates, e.g. "CAS" */
-    int64_t ack_timeout_s;       /* dispatched without acknowledgement (default 120) */
-    int64_t onscene_timeout_s;   /* on scene without an update (default 1800) */
+    char default_prefecture[8]; /* numbering when a call has no coordinates, e.g. "CAS" */
+    int64_t ack_timeout_s;      /* dispatched without acknowledgement (default 120) */
+    int64_t onscene_timeout_s;  /* on scene without an update (default 1800) */
 };
 
 struct cad;
@@ -64,18 +64,19 @@ void cad_free(struct cad *cad);
 
 /* The operations, by name as in the API paths and the CLI. */
 enum cad_op {
-    CAD_INCIDENT_OPEN,   /* {type, priority?, caller?{name?, phone?}, location?{lat?, lon?, address?}, narrative?, call_time?} */
-    CAD_INCIDENT_NOTE,   /* {text} */
-    CAD_INCIDENT_ASSIGN, /* {unit, primary?, override_reason?} */
-    CAD_INCIDENT_RELEASE,/* {unit} */
-    CAD_INCIDENT_CLOSE,  /* {disposition} */
-    CAD_INCIDENT_REOPEN, /* {reason} */
-    CAD_INCIDENT_LINK,   /* {other} */
-    CAD_INCIDENT_MERGE,  /* {into} */
-    CAD_UNIT_ADD,        /* {callsign, kind, capabilities?[], crew?[], home_sector?} */
-    CAD_UNIT_STATUS,     /* {status, override_reason?} */
-    CAD_TYPE_ADD,        /* {code, name_fr, name_ar, priority} */
-    CAD_PREMISE_ADD,     /* {lat, lon, radius_m, text, kind?: hazard|premise} */
+    CAD_INCIDENT_OPEN, /* {type, priority?, caller?{name?, phone?}, location?{lat?, lon?, address?},
+                          narrative?, call_time?} */
+    CAD_INCIDENT_NOTE, /* {text} */
+    CAD_INCIDENT_ASSIGN,  /* {unit, primary?, override_reason?} */
+    CAD_INCIDENT_RELEASE, /* {unit} */
+    CAD_INCIDENT_CLOSE,   /* {disposition} */
+    CAD_INCIDENT_REOPEN,  /* {reason} */
+    CAD_INCIDENT_LINK,    /* {other} */
+    CAD_INCIDENT_MERGE,   /* {into} */
+    CAD_UNIT_ADD,         /* {callsign, kind, capabilities?[], crew?[], home_sector?} */
+    CAD_UNIT_STATUS,      /* {status, override_reason?} */
+    CAD_TYPE_ADD,         /* {code, name_fr, name_ar, priority} */
+    CAD_PREMISE_ADD,      /* {lat, lon, radius_m, text, kind?: hazard|premise} */
     CAD_OP_COUNT
 };
 
@@ -107,8 +108,7 @@ int cad_premise_list(struct cad *cad, json_t **out);
  * [from, to), with n, p50_s and p90_s per `group`: "sector", "priority" or
  * "day" (UTC). AM_EINVAL for another group, AM_ETOOBIG past 200,000 incidents.
  */
-int cad_stats_response(struct cad *cad, const char *group, int64_t from, int64_t to,
-                       json_t **out);
+int cad_stats_response(struct cad *cad, const char *group, int64_t from, int64_t to, json_t **out);
 /* The same as CSV (RFC 4180, CRLF): group key, incidents, interval, n, p50_s, p90_s. */
 int cad_stats_csv(const json_t *stats, struct am_buf *out);
 

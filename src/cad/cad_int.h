@@ -24,10 +24,10 @@ struct cad {
 struct cad_op_ctx {
     struct cad *cad;
     enum cad_op op;
-    const char *target;  /* incident number or callsign, or NULL */
+    const char *target; /* incident number or callsign, or NULL */
     const json_t *req;
-    json_t *result;      /* set on success: the object to answer with */
-    int status;          /* 200 or 201 */
+    json_t *result; /* set on success: the object to answer with */
+    int status;     /* 200 or 201 */
 };
 
 typedef int (*cad_apply_fn)(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x);
@@ -42,7 +42,8 @@ int cad_premise_near(struct store_conn *c, double lat, double lon, json_t *out);
 double cad_distance_m(double lat1, double lon1, double lat2, double lon2);
 
 /* Sets a failure reason (as cmd->answer, a plain sentence) and returns rc. */
-int cad_fail(struct store_cmd *cmd, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cad_fail(struct store_cmd *cmd, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* json_unpack_ex in strict mode on the request; on failure sets the reason, AM_EINVAL. */
 int cad_unpack(struct store_cmd *cmd, const json_t *req, const char *fmt, ...);
 

@@ -17,11 +17,11 @@
 #include "cad/cad_int.h"
 
 #define NARRATIVE_MAX 4000
-#define NOTE_MAX 4000
+#define NOTE_MAX      4000
 
-static const char *const dispositions[] = {"resolved", "report_taken", "arrest", "no_action",
-                                           "unfounded", "referred", "cancelled", "duplicate",
-                                           NULL};
+static const char *const dispositions[] = {"resolved",  "report_taken", "arrest",
+                                           "no_action", "unfounded",    "referred",
+                                           "cancelled", "duplicate",    NULL};
 
 /* ------------------------------------------------------------- helpers */
 
@@ -168,10 +168,10 @@ static int incident_row(struct store_row *r, void *arg)
         "type_ar", store_row_text(r, 27), "priority", (int)store_row_i64(r, 4), "caller", "name",
         text_or_null(r, 5), "phone", text_or_null(r, 6), "location", loc, "place", "region",
         area(r, 11), "prefecture", area(r, 14), "sector", area(r, 17), "narrative",
-        text_or_null(r, 10), "disposition", text_or_null(r, 20), "merged_into",
-        text_or_null(r, 28), "times", "call", time_or_null(r, 21), "created", time_or_null(r, 22),
-        "dispatched", time_or_null(r, 23), "en_route", time_or_null(r, 24), "on_scene",
-        time_or_null(r, 25), "closed", time_or_null(r, 29), "units", "notes", "links");
+        text_or_null(r, 10), "disposition", text_or_null(r, 20), "merged_into", text_or_null(r, 28),
+        "times", "call", time_or_null(r, 21), "created", time_or_null(r, 22), "dispatched",
+        time_or_null(r, 23), "en_route", time_or_null(r, 24), "on_scene", time_or_null(r, 25),
+        "closed", time_or_null(r, 29), "units", "notes", "links");
     return x->obj ? 0 : AM_ENOMEM;
 }
 
@@ -288,15 +288,16 @@ int cad_incident_follow_units(struct store_conn *c, struct store_cmd *cmd, int64
                      max_stage_row, &stage, "i", incident_id);
     if (rc || stage == stage_of(status))
         return rc;
-    rc = store_exec(c,
-                    "UPDATE incidents SET status = ?, updated_us = ?,"
-                    " dispatched_us = CASE WHEN ? >= 1 THEN coalesce(dispatched_us, ?) ELSE"
-                    " dispatched_us END,"
-                    " enroute_us = CASE WHEN ? >= 2 THEN coalesce(enroute_us, ?) ELSE enroute_us END,"
-                    " onscene_us = CASE WHEN ? >= 3 THEN coalesce(onscene_us, ?) ELSE onscene_us END"
-                    " WHERE id = ?",
-                    "tiiiiiiii", stage_names[stage], now, (int64_t)stage, now, (int64_t)stage, now,
-                    (int64_t)stage, now, incident_id);
+    rc = store_exec(
+        c,
+        "UPDATE incidents SET status = ?, updated_us = ?,"
+        " dispatched_us = CASE WHEN ? >= 1 THEN coalesce(dispatched_us, ?) ELSE"
+        " dispatched_us END,"
+        " enroute_us = CASE WHEN ? >= 2 THEN coalesce(enroute_us, ?) ELSE enroute_us END,"
+        " onscene_us = CASE WHEN ? >= 3 THEN coalesce(onscene_us, ?) ELSE onscene_us END"
+        " WHERE id = ?",
+        "tiiiiiiii", stage_names[stage], now, (int64_t)stage, now, (int64_t)stage, now,
+        (int64_t)stage, now, incident_id);
     if (rc)
         return rc;
     char number[64] = "";
@@ -345,8 +346,8 @@ static int op_open(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
         return rc;
     if (caller && cad_unpack(cmd, caller, "{s?s, s?s}", "name", &name, "phone", &phone))
         return AM_EINVAL;
-    if (location && cad_unpack(cmd, location, "{s?o, s?o, s?s}", "lat", &lat, "lon", &lon,
-                               "address", &address))
+    if (location &&
+        cad_unpack(cmd, location, "{s?o, s?o, s?s}", "lat", &lat, "lon", &lon, "address", &address))
         return AM_EINVAL;
     if (name && !cad_text_ok(name, 128))
         return cad_fail(cmd, AM_EINVAL, "caller.name must be 1 to 128 bytes of text");
@@ -399,8 +400,8 @@ static int op_open(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
     }
     /* CAS-2026-000123: prefecture code (MA-CAS -> CAS), UTC year, a counter never reused. */
     char pref[8];
-    const char *pc = placed && place.prefecture_code[0] ? place.prefecture_code
-                                                        : x->cad->o.default_prefecture;
+    const char *pc =
+        placed && place.prefecture_code[0] ? place.prefecture_code : x->cad->o.default_prefecture;
     if (!strncmp(pc, "MA-", 3))
         pc += 3;
     am_strlcpy(pref, pc[0] ? pc : "MAR", sizeof(pref));
@@ -424,11 +425,14 @@ static int op_open(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
         " prefecture_ar, sector_code, sector_fr, sector_ar, call_us, created_us, updated_us)"
         " VALUES (?, 'new', ?, ?, ?, ?, CASE WHEN ? THEN ? END, CASE WHEN ? THEN ? END, ?, ?, ?, ?,"
         " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        "ttittidid" "ttttttttttt" "iii", number, type, (int64_t)priority, name, phone,
-        (int64_t)(lat != NULL), la, (int64_t)(lat != NULL), lo, address, narrative,
-        OPT(place.region_code), OPT(place.region_fr), OPT(place.region_ar),
-        OPT(place.prefecture_code), OPT(place.prefecture_fr), OPT(place.prefecture_ar),
-        OPT(place.sector_code), OPT(place.sector_fr), OPT(place.sector_ar), call_us, now, now);
+        "ttittidid"
+        "ttttttttttt"
+        "iii",
+        number, type, (int64_t)priority, name, phone, (int64_t)(lat != NULL), la,
+        (int64_t)(lat != NULL), lo, address, narrative, OPT(place.region_code),
+        OPT(place.region_fr), OPT(place.region_ar), OPT(place.prefecture_code),
+        OPT(place.prefecture_fr), OPT(place.prefecture_ar), OPT(place.sector_code),
+        OPT(place.sector_fr), OPT(place.sector_ar), call_us, now, now);
 #undef OPT
     if (rc)
         return rc;
@@ -450,8 +454,7 @@ static int op_open(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
 
 /* ------------------------------------------------------------- note, close, reopen */
 
-static int op_note(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x,
-                   int64_t id)
+static int op_note(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x, int64_t id)
 {
     const char *text;
     int rc = cad_unpack(cmd, x->req, "{s:s}", "text", &text);
@@ -460,9 +463,9 @@ static int op_note(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
     if (!cad_text_ok(text, NOTE_MAX))
         return cad_fail(cmd, AM_EINVAL, "text must be 1 to %d bytes of text", NOTE_MAX);
     int64_t now = am_now_us();
-    rc = store_exec(c,
-                    "INSERT INTO incident_notes(incident_id, ts_us, author, text) VALUES (?, ?, ?, ?)",
-                    "iitt", id, now, cmd->actor, text);
+    rc = store_exec(
+        c, "INSERT INTO incident_notes(incident_id, ts_us, author, text) VALUES (?, ?, ?, ?)",
+        "iitt", id, now, cmd->actor, text);
     if (!rc)
         rc = store_exec(c, "UPDATE incidents SET updated_us = ? WHERE id = ?", "ii", now, id);
     /* A note from the scene counts as an update for the on-scene timer. */
@@ -499,10 +502,11 @@ static int release_all(struct store_conn *c, struct store_cmd *cmd, int64_t id, 
                        int64_t now)
 {
     struct active_unit a = {.n = 0};
-    int rc = store_query(c,
-                         "SELECT u.id, u.callsign FROM assignments s JOIN units u ON u.id = s.unit_id"
-                         " WHERE s.incident_id = ? AND s.released_us IS NULL",
-                         active_row, &a, "i", id);
+    int rc =
+        store_query(c,
+                    "SELECT u.id, u.callsign FROM assignments s JOIN units u ON u.id = s.unit_id"
+                    " WHERE s.incident_id = ? AND s.released_us IS NULL",
+                    active_row, &a, "i", id);
     if (!rc)
         rc = store_exec(c,
                         "UPDATE assignments SET released_us = ? WHERE incident_id = ?"
@@ -556,8 +560,8 @@ static int merged_row(struct store_row *r, void *arg)
     return 0;
 }
 
-static int op_reopen(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x,
-                     int64_t id, const char *status)
+static int op_reopen(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x, int64_t id,
+                     const char *status)
 {
     const char *reason;
     int rc = cad_unpack(cmd, x->req, "{s:s}", "reason", &reason);
@@ -568,8 +572,8 @@ static int op_reopen(struct store_conn *c, struct store_cmd *cmd, struct cad_op_
     if (strcmp(status, "closed"))
         return cad_fail(cmd, AM_ECONFLICT, "incident %s is not closed", x->target);
     bool merged = false;
-    rc = store_query(c, "SELECT merged_into FROM incidents WHERE id = ?", merged_row, &merged,
-                     "i", id);
+    rc = store_query(c, "SELECT merged_into FROM incidents WHERE id = ?", merged_row, &merged, "i",
+                     id);
     if (rc)
         return rc;
     if (merged)
@@ -608,8 +612,9 @@ static int find_unit(struct store_conn *c, const char *callsign, struct unit_row
     memset(u, 0, sizeof(*u));
     if (strlen(callsign) > 31)
         return AM_ENOTFOUND;
-    int rc = store_query(c, "SELECT id, status, incident_id, callsign FROM units WHERE callsign = ?",
-                         unit_row_cb, u, "t", callsign);
+    int rc =
+        store_query(c, "SELECT id, status, incident_id, callsign FROM units WHERE callsign = ?",
+                    unit_row_cb, u, "t", callsign);
     return rc ? rc : u->id ? 0 : AM_ENOTFOUND;
 }
 
@@ -682,8 +687,7 @@ static int op_assign(struct store_conn *c, struct store_cmd *cmd, struct cad_op_
     return rc;
 }
 
-static int op_release(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x,
-                      int64_t id)
+static int op_release(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x, int64_t id)
 {
     const char *callsign;
     int rc = cad_unpack(cmd, x->req, "{s:s}", "unit", &callsign);
@@ -696,12 +700,11 @@ static int op_release(struct store_conn *c, struct store_cmd *cmd, struct cad_op
     if (rc)
         return rc;
     if (u.incident_id != id)
-        return cad_fail(cmd, AM_ECONFLICT, "unit %s is not assigned to %s", u.callsign,
-                        x->target);
+        return cad_fail(cmd, AM_ECONFLICT, "unit %s is not assigned to %s", u.callsign, x->target);
     int64_t now = am_now_us();
-    rc = store_exec(c,
-                    "UPDATE assignments SET released_us = ? WHERE unit_id = ? AND released_us IS NULL",
-                    "ii", now, u.id);
+    rc = store_exec(
+        c, "UPDATE assignments SET released_us = ? WHERE unit_id = ? AND released_us IS NULL", "ii",
+        now, u.id);
     if (!rc)
         rc = store_exec(c,
                         "UPDATE units SET status = 'available', status_us = ?, touched_us = ?,"
@@ -739,8 +742,8 @@ static int op_link(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
     if (!rc)
         rc = cad_event(c, cmd, id, "cad.incident.linked", json_incref(data));
     if (!rc)
-        rc = store_exec(c, "INSERT INTO incident_events(incident_id, seq) VALUES (?, ?)", "ii",
-                        oid, cmd->last_seq);
+        rc = store_exec(c, "INSERT INTO incident_events(incident_id, seq) VALUES (?, ?)", "ii", oid,
+                        cmd->last_seq);
     json_decref(data);
     return rc;
 }
@@ -783,7 +786,8 @@ static int op_merge(struct store_conn *c, struct store_cmd *cmd, struct cad_op_c
                         " VALUES (?, ?, 0, ?)",
                         "iii", oid, a.ids[i], now);
         if (!rc)
-            rc = store_exec(c, "UPDATE units SET incident_id = ? WHERE id = ?", "ii", oid, a.ids[i]);
+            rc =
+                store_exec(c, "UPDATE units SET incident_id = ? WHERE id = ?", "ii", oid, a.ids[i]);
     }
     if (!rc)
         rc = store_exec(c,
@@ -797,14 +801,14 @@ static int op_merge(struct store_conn *c, struct store_cmd *cmd, struct cad_op_c
     for (int i = 0; i < a.n && moved; i++)
         json_array_append_new(moved, json_string(a.callsigns[i]));
     if (!rc)
-        rc = cad_event(c, cmd, id, "cad.incident.merged",
-                       json_pack("{ss ss so}", "incident", x->target, "into", into, "units_moved",
-                                 moved));
+        rc = cad_event(
+            c, cmd, id, "cad.incident.merged",
+            json_pack("{ss ss so}", "incident", x->target, "into", into, "units_moved", moved));
     else
         json_decref(moved);
     if (!rc)
-        rc = store_exec(c, "INSERT INTO incident_events(incident_id, seq) VALUES (?, ?)", "ii",
-                        oid, cmd->last_seq);
+        rc = store_exec(c, "INSERT INTO incident_events(incident_id, seq) VALUES (?, ?)", "ii", oid,
+                        cmd->last_seq);
     if (!rc)
         rc = cad_incident_follow_units(c, cmd, oid, now);
     return rc;
@@ -853,4 +857,3 @@ int cad_apply_incident(struct store_conn *c, struct store_cmd *cmd, struct cad_o
     x->status = 200;
     return rc;
 }
-

@@ -11,11 +11,11 @@
 #define LOGBOOK_TEXT_MAX 4000
 #define LOGBOOK_PAGE_MAX 500
 
-const char *const cad_logbook_categories[] = {"info", "call", "operation", "incident", "shift",
-                                              NULL};
+const char *const cad_logbook_categories[] = {"info",     "call",  "operation",
+                                              "incident", "shift", NULL};
 
-static const unsigned ROOM_ROLES = AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
-                                   AM_ROLE_BIT(AM_ROLE_DISPATCHER);
+static const unsigned ROOM_ROLES =
+    AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) | AM_ROLE_BIT(AM_ROLE_DISPATCHER);
 
 static int check_entry(const char *category, const char *text, char *why, size_t whysz)
 {
@@ -68,9 +68,9 @@ static int apply_add(struct store_conn *c, struct store_cmd *cmd)
     if (rc)
         return rc;
     int64_t now = cmd->last_ts; /* the event's time: the table is derived from the log */
-    rc = store_exec(c,
-                    "INSERT INTO logbook(seq, ts_us, author, category, text) VALUES (?, ?, ?, ?, ?)",
-                    "iittt", seq, now, cmd->actor, e->category, e->text);
+    rc = store_exec(
+        c, "INSERT INTO logbook(seq, ts_us, author, category, text) VALUES (?, ?, ?, ?, ?)",
+        "iittt", seq, now, cmd->actor, e->category, e->text);
     if (rc)
         return rc;
     e->id = store_last_id(c);
@@ -164,8 +164,8 @@ static void get_entries(struct http_req *req, struct http_resp *resp, void *arg)
 
 int cad_logbook_routes(struct http_server *srv, struct store *st)
 {
-    int rc = http_route(srv, HTTP_POST, "/api/v1/logbook", ROOM_ROLES, HTTP_JSON_BODY, post_entry,
-                        st);
+    int rc =
+        http_route(srv, HTTP_POST, "/api/v1/logbook", ROOM_ROLES, HTTP_JSON_BODY, post_entry, st);
     if (!rc)
         rc = http_route(srv, HTTP_GET, "/api/v1/logbook", ROOM_ROLES, 0, get_entries, st);
     return rc;

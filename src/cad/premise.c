@@ -39,8 +39,7 @@ int cad_apply_premise(struct store_conn *c, struct store_cmd *cmd, struct cad_op
     if (x->cad->o.locate) {
         struct cad_place p;
         if (x->cad->o.locate(x->cad->o.locate_arg, lat, lon, &p))
-            return cad_fail(cmd, AM_EINVAL, "the location %.5f, %.5f is outside Morocco", lat,
-                            lon);
+            return cad_fail(cmd, AM_EINVAL, "the location %.5f, %.5f is outside Morocco", lat, lon);
     }
     if (radius < 1 || radius > RADIUS_MAX_M)
         return cad_fail(cmd, AM_EINVAL, "radius_m must be 1 to %d", RADIUS_MAX_M);

@@ -11,11 +11,10 @@
 #include "cad/cad_int.h"
 
 #define STATS_MAX_ROWS 200000
-#define NINTERVALS 4
+#define NINTERVALS     4
 
-static const char *const interval_names[NINTERVALS] = {"call_to_created", "created_to_dispatched",
-                                                       "dispatched_to_en_route",
-                                                       "en_route_to_on_scene"};
+static const char *const interval_names[NINTERVALS] = {
+    "call_to_created", "created_to_dispatched", "dispatched_to_en_route", "en_route_to_on_scene"};
 
 struct sample {
     char key[32];
@@ -98,8 +97,7 @@ static double pct(const int64_t *v, size_t n, double p)
     return (double)v[rank - 1] / 1e6;
 }
 
-int cad_stats_response(struct cad *cad, const char *group, int64_t from, int64_t to,
-                       json_t **out)
+int cad_stats_response(struct cad *cad, const char *group, int64_t from, int64_t to, json_t **out)
 {
     if (strcmp(group, "sector") && strcmp(group, "priority") && strcmp(group, "day"))
         return AM_EINVAL;
@@ -162,11 +160,10 @@ int cad_stats_csv(const json_t *stats, struct am_buf *out)
             /* Keys are sector codes, digits or dates: no quoting needed, but be safe. */
             const char *key = json_string_value(json_object_get(g, "key"));
             bool quote = strpbrk(key, ",\"\r\n") != NULL;
-            rc = am_buf_printf(out, "%s%s%s,%lld,%s,%lld,", quote ? "\"" : "", key,
-                               quote ? "\"" : "",
-                               (long long)json_integer_value(json_object_get(g, "incidents")),
-                               interval_names[k],
-                               (long long)json_integer_value(json_object_get(v, "n")));
+            rc = am_buf_printf(
+                out, "%s%s%s,%lld,%s,%lld,", quote ? "\"" : "", key, quote ? "\"" : "",
+                (long long)json_integer_value(json_object_get(g, "incidents")), interval_names[k],
+                (long long)json_integer_value(json_object_get(v, "n")));
             if (!rc && json_is_number(p50))
                 rc = am_buf_printf(out, "%.3f,%.3f\r\n", json_number_value(p50),
                                    json_number_value(p90));

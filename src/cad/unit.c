@@ -10,11 +10,11 @@
 
 #include "cad/cad_int.h"
 
-static const char *const kinds[] = {"car_patrol", "motorcycle", "foot_patrol", "traffic", "k9",
-                                     "sports_security", "judicial_police", "scientific_police",
-                                     "intervention", "supervisor", NULL};
+static const char *const kinds[] = {
+    "car_patrol",      "motorcycle",        "foot_patrol",  "traffic",    "k9", "sports_security",
+    "judicial_police", "scientific_police", "intervention", "supervisor", NULL};
 
-static const char *const statuses[] = {"available", "dispatched", "en_route", "on_scene",
+static const char *const statuses[] = {"available",    "dispatched", "en_route",       "on_scene",
                                        "transporting", "at_station", "out_of_service", NULL};
 
 static bool in_list(const char *const *list, const char *s)
@@ -47,14 +47,13 @@ static int unit_row(struct store_row *r, void *arg)
     char ts[AM_TIME_BUFSZ];
     json_t *caps = json_loads(store_row_text(r, 3), 0, NULL);
     json_t *crew = json_loads(store_row_text(r, 4), 0, NULL);
-    json_t *u = json_pack("{sI ss ss so so so ss ss so}", "id", (json_int_t)store_row_i64(r, 0),
-                          "callsign", store_row_text(r, 1), "kind", store_row_text(r, 2),
-                          "capabilities", caps ? caps : json_array(), "crew",
-                          crew ? crew : json_array(), "home_sector",
-                          store_row_null(r, 5) ? json_null() : json_string(store_row_text(r, 5)),
-                          "status", store_row_text(r, 6), "status_since",
-                          am_time_fmt(store_row_i64(r, 7), ts, sizeof(ts)), "incident",
-                          store_row_null(r, 8) ? json_null() : json_string(store_row_text(r, 8)));
+    json_t *u = json_pack(
+        "{sI ss ss so so so ss ss so}", "id", (json_int_t)store_row_i64(r, 0), "callsign",
+        store_row_text(r, 1), "kind", store_row_text(r, 2), "capabilities",
+        caps ? caps : json_array(), "crew", crew ? crew : json_array(), "home_sector",
+        store_row_null(r, 5) ? json_null() : json_string(store_row_text(r, 5)), "status",
+        store_row_text(r, 6), "status_since", am_time_fmt(store_row_i64(r, 7), ts, sizeof(ts)),
+        "incident", store_row_null(r, 8) ? json_null() : json_string(store_row_text(r, 8)));
     if (!u)
         return AM_ENOMEM;
     struct unit_json *x = arg;
@@ -65,7 +64,7 @@ static int unit_row(struct store_row *r, void *arg)
 }
 
 #define UNIT_SELECT                                                                                \
-    "SELECT u.id, u.callsign, u.kind, u.capabilities, u.crew, u.home_sector, u.status,"           \
+    "SELECT u.id, u.callsign, u.kind, u.capabilities, u.crew, u.home_sector, u.status,"            \
     " u.status_us, i.number FROM units u LEFT JOIN incidents i ON i.id = u.incident_id"
 
 int cad_unit_json(struct store_conn *c, int64_t unit_id, json_t **out)
@@ -178,8 +177,7 @@ static int unit_state_row(struct store_row *r, void *arg)
 static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x)
 {
     const char *status, *override = NULL;
-    int rc = cad_unpack(cmd, x->req, "{s:s, s?s}", "status", &status, "override_reason",
-                        &override);
+    int rc = cad_unpack(cmd, x->req, "{s:s, s?s}", "status", &status, "override_reason", &override);
     if (rc)
         return rc;
     if (!in_list(statuses, status))
@@ -204,8 +202,8 @@ static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct ca
         return cad_fail(cmd, AM_ECONFLICT, "unit %s is %s: en route needs a dispatch first",
                         x->target, from);
     if (!strcmp(status, "on_scene") &&
-        !(assigned && (!strcmp(from, "dispatched") || !strcmp(from, "en_route") ||
-                       !strcmp(from, "on_scene"))))
+        !(assigned &&
+          (!strcmp(from, "dispatched") || !strcmp(from, "en_route") || !strcmp(from, "on_scene"))))
         return cad_fail(cmd, AM_ECONFLICT, "unit %s is %s: on scene needs a dispatch first",
                         x->target, from);
     if (!strcmp(status, "transporting") &&
@@ -217,11 +215,12 @@ static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct ca
                     !strcmp(status, "out_of_service");
     bool same = !strcmp(status, from);
     /* Repeating a status is an update ("still on scene"): it resets the timer, not the time. */
-    rc = store_exec(c,
-                    "UPDATE units SET status = ?, status_us = CASE WHEN ? THEN status_us ELSE ? END,"
-                    " touched_us = ?, alerted = 0, incident_id = CASE WHEN ? THEN NULL ELSE"
-                    " incident_id END WHERE id = ?",
-                    "tiiiii", status, (int64_t)same, now, now, (int64_t)releases, u.id);
+    rc =
+        store_exec(c,
+                   "UPDATE units SET status = ?, status_us = CASE WHEN ? THEN status_us ELSE ? END,"
+                   " touched_us = ?, alerted = 0, incident_id = CASE WHEN ? THEN NULL ELSE"
+                   " incident_id END WHERE id = ?",
+                   "tiiiii", status, (int64_t)same, now, now, (int64_t)releases, u.id);
     if (!rc && releases && assigned)
         rc = store_exec(c,
                         "UPDATE assignments SET released_us = ? WHERE unit_id = ?"
@@ -258,9 +257,9 @@ static int op_type_add(struct store_conn *c, struct store_cmd *cmd, struct cad_o
         return cad_fail(cmd, AM_EINVAL, "name_fr and name_ar must be 1 to 128 bytes of text");
     if (priority < 1 || priority > 4)
         return cad_fail(cmd, AM_EINVAL, "priority must be 1 (most urgent) to 4");
-    rc = store_exec(c,
-                    "INSERT INTO incident_types(code, name_fr, name_ar, priority) VALUES (?, ?, ?, ?)",
-                    "ttti", code, fr, ar, (int64_t)priority);
+    rc = store_exec(
+        c, "INSERT INTO incident_types(code, name_fr, name_ar, priority) VALUES (?, ?, ?, ?)",
+        "ttti", code, fr, ar, (int64_t)priority);
     if (rc == AM_ECONFLICT)
         return cad_fail(cmd, AM_ECONFLICT, "the type %s exists", code);
     if (rc)

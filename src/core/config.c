@@ -27,10 +27,24 @@ struct opt {
     const char *choices; /* OPT_ENUM: '|'-separated */
 };
 
-#define STR(sec, k, field) {sec, k, OPT_STR, offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field), 0, 0, NULL}
-#define INT(sec, k, field, lo, hi) {sec, k, OPT_INT, offsetof(struct am_config, field), sizeof(int), lo, hi, NULL}
-#define I64(sec, k, field, lo, hi) {sec, k, OPT_I64, offsetof(struct am_config, field), sizeof(int64_t), lo, hi, NULL}
-#define ENUM(sec, k, field, ch) {sec, k, OPT_ENUM, offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field), 0, 0, ch}
+#define STR(sec, k, field)                                                                         \
+    {                                                                                              \
+        sec, k, OPT_STR, offsetof(struct am_config, field),                                        \
+            sizeof(((struct am_config *)0)->field), 0, 0, NULL                                     \
+    }
+#define INT(sec, k, field, lo, hi)                                                                 \
+    {                                                                                              \
+        sec, k, OPT_INT, offsetof(struct am_config, field), sizeof(int), lo, hi, NULL              \
+    }
+#define I64(sec, k, field, lo, hi)                                                                 \
+    {                                                                                              \
+        sec, k, OPT_I64, offsetof(struct am_config, field), sizeof(int64_t), lo, hi, NULL          \
+    }
+#define ENUM(sec, k, field, ch)                                                                    \
+    {                                                                                              \
+        sec, k, OPT_ENUM, offsetof(struct am_config, field),                                       \
+            sizeof(((struct am_config *)0)->field), 0, 0, ch                                       \
+    }
 
 static const struct opt opts[] = {
     STR("server", "listen", listen),
@@ -146,7 +160,7 @@ struct parse_ctx {
     int failed_line;     /* line of the first refused setting, 0 if none */
     int long_line;       /* first line too long for inih's buffer, 0 if none */
     int max_line;
-    uint64_t seen;       /* bit i: opts[i] was set by this text */
+    uint64_t seen; /* bit i: opts[i] was set by this text */
 };
 
 /* Hands inih one line at a time, so that we know which line a setting came from. */

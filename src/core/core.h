@@ -23,19 +23,19 @@
  */
 enum am_err {
     AM_OK = 0,
-    AM_ENOMEM = -1,    /* out of memory */
-    AM_EINVAL = -2,    /* invalid argument or input */
-    AM_ENOTFOUND = -3, /* no such object */
-    AM_ECONFLICT = -4, /* conflicts with the current state */
-    AM_EIO = -5,       /* storage or network I/O failed */
-    AM_ETOOBIG = -6,   /* input exceeds a limit */
-    AM_EAUTH = -7,     /* not authenticated */
-    AM_EFORBIDDEN = -8,/* authenticated, but not allowed */
-    AM_ECORRUPT = -9,  /* stored data failed an integrity check */
-    AM_EBUSY = -10,    /* resource busy, try again */
-    AM_ELOCKED = -11,  /* account locked */
-    AM_ECLOSED = -12,  /* the service is shutting down */
-    AM_EINTERNAL = -13,/* a bug: an invariant did not hold */
+    AM_ENOMEM = -1,     /* out of memory */
+    AM_EINVAL = -2,     /* invalid argument or input */
+    AM_ENOTFOUND = -3,  /* no such object */
+    AM_ECONFLICT = -4,  /* conflicts with the current state */
+    AM_EIO = -5,        /* storage or network I/O failed */
+    AM_ETOOBIG = -6,    /* input exceeds a limit */
+    AM_EAUTH = -7,      /* not authenticated */
+    AM_EFORBIDDEN = -8, /* authenticated, but not allowed */
+    AM_ECORRUPT = -9,   /* stored data failed an integrity check */
+    AM_EBUSY = -10,     /* resource busy, try again */
+    AM_ELOCKED = -11,   /* account locked */
+    AM_ECLOSED = -12,   /* the service is shutting down */
+    AM_EINTERNAL = -13, /* a bug: an invariant did not hold */
 };
 
 /* Returns a static, human-readable name for an AM_E* code. */
@@ -62,14 +62,14 @@ void am_log(enum am_log_level level, const char *mod, const char *msg, const cha
     __attribute__((format(printf, 4, 5)));
 
 #define am_debug(mod, msg, ...) am_log(AM_LOG_DEBUG, mod, msg, __VA_ARGS__)
-#define am_info(mod, msg, ...) am_log(AM_LOG_INFO, mod, msg, __VA_ARGS__)
-#define am_warn(mod, msg, ...) am_log(AM_LOG_WARN, mod, msg, __VA_ARGS__)
+#define am_info(mod, msg, ...)  am_log(AM_LOG_INFO, mod, msg, __VA_ARGS__)
+#define am_warn(mod, msg, ...)  am_log(AM_LOG_WARN, mod, msg, __VA_ARGS__)
 #define am_error(mod, msg, ...) am_log(AM_LOG_ERROR, mod, msg, __VA_ARGS__)
 
 /* For our own bugs: logs and aborts. Never for bad input. */
 #define AM_BUG(msg)                                                                                \
     do {                                                                                           \
-        am_log(AM_LOG_ERROR, "bug", msg, "at=%s:%d", __FILE__, __LINE__);                         \
+        am_log(AM_LOG_ERROR, "bug", msg, "at=%s:%d", __FILE__, __LINE__);                          \
         abort();                                                                                   \
     } while (0)
 
@@ -187,7 +187,7 @@ enum am_role {
     AM_ROLE_COUNT
 };
 #define AM_ROLE_BIT(r) (1u << (r))
-#define AM_ROLES_ALL ((1u << AM_ROLE_COUNT) - 1)
+#define AM_ROLES_ALL   ((1u << AM_ROLE_COUNT) - 1)
 
 /* "admin", "supervisor", ...; NULL for an invalid value. */
 const char *am_role_name(enum am_role r);
@@ -213,10 +213,10 @@ struct am_event {
     int64_t ts_us;
     char type[64];
     char actor[64];
-    char *data;   /* canonical JSON object text */
+    char *data; /* canonical JSON object text */
     size_t data_len;
     uint8_t hash[AM_SHA256_LEN];
-    int refs;     /* atomic */
+    int refs; /* atomic */
 };
 
 /* Allocates an event with refs=1; copies `data`. NULL on ENOMEM. */

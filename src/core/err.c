@@ -10,20 +10,34 @@
 const char *am_strerror(int err)
 {
     switch (err) {
-    case AM_OK: return "success";
-    case AM_ENOMEM: return "out of memory";
-    case AM_EINVAL: return "invalid input";
-    case AM_ENOTFOUND: return "not found";
-    case AM_ECONFLICT: return "conflict with current state";
-    case AM_EIO: return "input/output error";
-    case AM_ETOOBIG: return "too large";
-    case AM_EAUTH: return "not authenticated";
-    case AM_EFORBIDDEN: return "forbidden";
-    case AM_ECORRUPT: return "integrity check failed";
-    case AM_EBUSY: return "busy";
-    case AM_ELOCKED: return "account locked";
-    case AM_ECLOSED: return "shutting down";
-    case AM_EINTERNAL: return "internal error";
+    case AM_OK:
+        return "success";
+    case AM_ENOMEM:
+        return "out of memory";
+    case AM_EINVAL:
+        return "invalid input";
+    case AM_ENOTFOUND:
+        return "not found";
+    case AM_ECONFLICT:
+        return "conflict with current state";
+    case AM_EIO:
+        return "input/output error";
+    case AM_ETOOBIG:
+        return "too large";
+    case AM_EAUTH:
+        return "not authenticated";
+    case AM_EFORBIDDEN:
+        return "forbidden";
+    case AM_ECORRUPT:
+        return "integrity check failed";
+    case AM_EBUSY:
+        return "busy";
+    case AM_ELOCKED:
+        return "account locked";
+    case AM_ECLOSED:
+        return "shutting down";
+    case AM_EINTERNAL:
+        return "internal error";
     }
     return "unknown error";
 }

@@ -64,8 +64,9 @@ void am_log(enum am_log_level level, const char *mod, const char *msg, const cha
     char line[2048];
     char ts[AM_TIME_BUFSZ];
     size_t cap = sizeof(line) - 1; /* room for '\n' */
-    int n = snprintf(line, cap, "ts=%s level=%s mod=%s msg=", am_time_fmt(am_now_us(), ts, sizeof(ts)),
-                     level_names[level < 0 || level > 3 ? 3 : level], mod ? mod : "-");
+    int n =
+        snprintf(line, cap, "ts=%s level=%s mod=%s msg=", am_time_fmt(am_now_us(), ts, sizeof(ts)),
+                 level_names[level < 0 || level > 3 ? 3 : level], mod ? mod : "-");
     size_t pos = n < 0 ? 0 : ((size_t)n < cap ? (size_t)n : cap);
     pos = quote_into(line, pos, cap, msg ? msg : "");
     if (fields && *fields && pos + 1 < cap) {

@@ -10,9 +10,9 @@
 #include "core.h"
 
 /* Upper bounds of the histogram buckets, in microseconds. */
-static const uint64_t hist_bounds_us[AM_HIST_BUCKETS] = {
-    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-    UINT64_MAX};
+static const uint64_t hist_bounds_us[AM_HIST_BUCKETS] = {100,    250,    500,     1000,      2500,
+                                                         5000,   10000,  25000,   50000,     100000,
+                                                         250000, 500000, 1000000, UINT64_MAX};
 
 struct gauge {
     const char *name, *help;

@@ -24,39 +24,46 @@
 struct http_server;
 struct store;
 
-enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE, HTTP_OPTIONS,
-                   HTTP_METHOD_OTHER };
+enum http_method {
+    HTTP_GET,
+    HTTP_POST,
+    HTTP_PUT,
+    HTTP_PATCH,
+    HTTP_DELETE,
+    HTTP_OPTIONS,
+    HTTP_METHOD_OTHER
+};
 
-#define HTTP_MAX_PARAMS 4
-#define HTTP_MAX_ARGS 16
+#define HTTP_MAX_PARAMS   4
+#define HTTP_MAX_ARGS     16
 #define HTTP_PROBLEM_BASE "urn:amane:problem:"
 
 struct http_req {
     enum http_method method;
-    char path[512];             /* decoded path, no query */
+    char path[512];                   /* decoded path, no query */
     char param[HTTP_MAX_PARAMS][128]; /* values of {name} segments, in pattern order */
     int nparams;
-    char *args[HTTP_MAX_ARGS];  /* query arguments as "name=value", decoded */
+    char *args[HTTP_MAX_ARGS]; /* query arguments as "name=value", decoded */
     int nargs;
-    const char *body;           /* raw body (NUL-terminated), may be NULL */
+    const char *body; /* raw body (NUL-terminated), may be NULL */
     size_t body_len;
-    json_t *json;               /* parsed body for routes that take JSON, else NULL */
+    json_t *json; /* parsed body for routes that take JSON, else NULL */
     char request_id[65];
-    char idem_key[130];         /* Idempotency-Key header, "" if absent */
-    bool idem_bad;              /* an Idempotency-Key was sent but is too long to read */
-    char bearer[128];           /* token from Authorization: Bearer, or access_token arg */
-    struct am_principal who;    /* valid when authenticated */
+    char idem_key[130];      /* Idempotency-Key header, "" if absent */
+    bool idem_bad;           /* an Idempotency-Key was sent but is too long to read */
+    char bearer[128];        /* token from Authorization: Bearer, or access_token arg */
+    struct am_principal who; /* valid when authenticated */
     bool authenticated;
-    char remote[64];            /* peer address */
+    char remote[64]; /* peer address */
 };
 
 struct http_resp {
     int status;
-    const char *content_type;   /* static string */
-    char *body;                 /* malloc'd, owned by the server once set */
+    const char *content_type; /* static string */
+    char *body;               /* malloc'd, owned by the server once set */
     size_t body_len;
-    char headers[512];          /* extra "Name: value\r\n" lines */
-    bool close;                 /* close the connection after this response */
+    char headers[512]; /* extra "Name: value\r\n" lines */
+    bool close;        /* close the connection after this response */
 };
 
 typedef void (*http_handler)(struct http_req *req, struct http_resp *resp, void *arg);
@@ -64,21 +71,21 @@ typedef int (*http_authn_fn)(void *arg, const char *token, struct am_principal *
 typedef bool (*http_visible_fn)(const struct am_principal *p, const struct am_event *ev);
 
 /* Route flags. */
-#define HTTP_PUBLIC 0x1u    /* no authentication */
+#define HTTP_PUBLIC    0x1u /* no authentication */
 #define HTTP_JSON_BODY 0x2u /* body must be a JSON object; parsed into req->json */
 
 struct http_opts {
     const char *listen;
-    int port;                   /* 0: any free port (see http_port) */
+    int port; /* 0: any free port (see http_port) */
     int workers;
     size_t body_limit;
     const char *tls_cert, *tls_key; /* both set: HTTPS and WSS only */
-    const char *web_root;       /* static files; NULL: none */
-    int stream_ring;            /* events kept in memory for the stream */
-    struct store *store;        /* for stream replay beyond the ring */
+    const char *web_root;           /* static files; NULL: none */
+    int stream_ring;                /* events kept in memory for the stream */
+    struct store *store;            /* for stream replay beyond the ring */
     http_authn_fn authenticate;
     void *authn_arg;
-    http_visible_fn visible;    /* stream filter per principal */
+    http_visible_fn visible; /* stream filter per principal */
 };
 
 /* Creates the server and binds its port. */
@@ -101,8 +108,8 @@ void http_server_free(struct http_server *s);
 
 /* Calls fn for each route in order: method name, pattern, roles mask, flags. */
 void http_route_each(struct http_server *s,
-                     void (*fn)(void *arg, const char *method, const char *pattern,
-                                unsigned roles, unsigned flags),
+                     void (*fn)(void *arg, const char *method, const char *pattern, unsigned roles,
+                                unsigned flags),
                      void *arg);
 
 /* Adds the catch-all route serving web_root's files (add it last). */

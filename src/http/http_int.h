@@ -52,7 +52,7 @@ struct stream {
     pthread_mutex_t mu;
     struct am_event **ring; /* ring[(seq) % cap] holds event seq when seq in [first, last] */
     size_t cap;
-    int64_t first, last;    /* seq range held; first > last when empty */
+    int64_t first, last;           /* seq range held; first > last when empty */
     struct stream_client *clients; /* loop thread only */
     int nclients;
 };

@@ -91,8 +91,8 @@ int http_route_static(struct http_server *s)
 }
 
 void http_route_each(struct http_server *s,
-                     void (*fn)(void *arg, const char *method, const char *pattern,
-                                unsigned roles, unsigned flags),
+                     void (*fn)(void *arg, const char *method, const char *pattern, unsigned roles,
+                                unsigned flags),
                      void *arg)
 {
     static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "?"};

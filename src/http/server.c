@@ -13,7 +13,7 @@
 #define BODY_CHUNK 16384
 /* Web apps load nothing from elsewhere; the stream is same-origin. */
 #define CSP                                                                                        \
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; "            \
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; "              \
     "frame-ancestors 'none'"
 
 /* ------------------------------------------------------------- metrics */
@@ -27,7 +27,11 @@ static struct am_counter req_4xx = {"amane_http_requests_total", "HTTP requests 
 static struct am_counter req_5xx = {"amane_http_requests_total", "HTTP requests answered",
                                     "code=\"5xx\"", 0, NULL};
 static struct am_hist req_latency = {"amane_http_request_duration_seconds",
-                                     "Time from request to last byte written", {0}, 0, 0, NULL};
+                                     "Time from request to last byte written",
+                                     {0},
+                                     0,
+                                     0,
+                                     NULL};
 
 void http_metrics_init(void)
 {
@@ -44,8 +48,11 @@ void http_metrics_init(void)
 
 void http_count_status(int status)
 {
-    am_counter_add(status >= 500 ? &req_5xx : status >= 400 ? &req_4xx
-                   : status >= 300 ? &req_3xx : &req_2xx, 1);
+    am_counter_add(status >= 500   ? &req_5xx
+                   : status >= 400 ? &req_4xx
+                   : status >= 300 ? &req_3xx
+                                   : &req_2xx,
+                   1);
 }
 
 void http_observe_latency(int64_t us)
@@ -149,8 +156,8 @@ static bool content_type_is_json(struct lws *wsi)
     for (char *p = ct; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     size_t n = strlen("application/json");
-    return strncmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' ||
-                                                      ct[n] == ' ');
+    return strncmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 /* Runs on a worker: authentication, role check, body parsing, handler. */
@@ -216,8 +223,8 @@ static void dispatch(struct conn *c, struct http_job *job)
     c->job = job;
     if (job->route && job->route->flags & HTTP_JSON_BODY && job->body.len &&
         !content_type_is_json(job->wsi)) {
-        http_problem(&job->resp, &job->req, 415, "unsupported-media-type",
-                     "Unsupported media type", "send Content-Type: application/json");
+        http_problem(&job->resp, &job->req, 415, "unsupported-media-type", "Unsupported media type",
+                     "send Content-Type: application/json");
         respond_now(c, job);
         return;
     }
@@ -286,10 +293,14 @@ static int on_http(struct http_server *s, struct lws *wsi, struct conn *c, const
     int ulen;
     int m = lws_http_get_uri_and_method(wsi, &u, &ulen);
     static const enum http_method map[] = {
-        [LWSHUMETH_GET] = HTTP_GET,       [LWSHUMETH_POST] = HTTP_POST,
-        [LWSHUMETH_OPTIONS] = HTTP_OPTIONS, [LWSHUMETH_PUT] = HTTP_PUT,
-        [LWSHUMETH_PATCH] = HTTP_PATCH,   [LWSHUMETH_DELETE] = HTTP_DELETE,
-        [LWSHUMETH_CONNECT] = HTTP_METHOD_OTHER, [LWSHUMETH_HEAD] = HTTP_METHOD_OTHER,
+        [LWSHUMETH_GET] = HTTP_GET,
+        [LWSHUMETH_POST] = HTTP_POST,
+        [LWSHUMETH_OPTIONS] = HTTP_OPTIONS,
+        [LWSHUMETH_PUT] = HTTP_PUT,
+        [LWSHUMETH_PATCH] = HTTP_PATCH,
+        [LWSHUMETH_DELETE] = HTTP_DELETE,
+        [LWSHUMETH_CONNECT] = HTTP_METHOD_OTHER,
+        [LWSHUMETH_HEAD] = HTTP_METHOD_OTHER,
         [LWSHUMETH_COLON_PATH] = HTTP_GET,
     };
     job->req.method = m >= 0 && m <= LWSHUMETH_COLON_PATH ? map[m] : HTTP_METHOD_OTHER;

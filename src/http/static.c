@@ -57,9 +57,9 @@ void http_static_serve(struct http_req *req, struct http_resp *resp, void *arg)
     snprintf(rel, sizeof(rel), "%s%s%s", s->web_root, p, p[n - 1] == '/' ? "index.html" : "");
     char real[PATH_MAX], root[PATH_MAX];
     struct stat sb;
-    if (!realpath(s->web_root, root) || !realpath(rel, real) ||
-        strncmp(real, root, strlen(root)) || real[strlen(root)] != '/' || stat(real, &sb) ||
-        !S_ISREG(sb.st_mode) || sb.st_size > STATIC_MAX) {
+    if (!realpath(s->web_root, root) || !realpath(rel, real) || strncmp(real, root, strlen(root)) ||
+        real[strlen(root)] != '/' || stat(real, &sb) || !S_ISREG(sb.st_mode) ||
+        sb.st_size > STATIC_MAX) {
         http_problem(resp, req, 404, "not-found", "Not found", "no such file");
         return;
     }

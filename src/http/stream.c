@@ -22,7 +22,7 @@ struct stream_client {
     struct http_server *s;
     struct lws *wsi; /* NULL once the connection closed */
     struct stream_client *next, *prev;
-    int inflight;    /* worker jobs that still point here */
+    int inflight; /* worker jobs that still point here */
     bool authed, hello_sent, loading;
     int auth_rc;
     char bearer[128];
@@ -156,8 +156,8 @@ static void auth_job(void *arg)
 {
     struct stream_client *cl = arg;
     struct http_server *s = cl->s;
-    cl->auth_rc = cl->bearer[0] ? s->o.authenticate(s->o.authn_arg, cl->bearer, &cl->who)
-                                : AM_EAUTH;
+    cl->auth_rc =
+        cl->bearer[0] ? s->o.authenticate(s->o.authn_arg, cl->bearer, &cl->who) : AM_EAUTH;
     cl->head_at_auth = s->o.store ? store_head_seq(s->o.store) : s->stream.last;
     if (http_post_task(s, auth_done, cl))
         AM_BUG("cannot post to the loop");
@@ -364,8 +364,9 @@ int stream_writeable(struct http_server *s, struct lws *wsi, struct conn *c)
     am_buf_init(&b, 0);
     int rc = 0;
     if (!cl->hello_sent) {
-        rc = am_buf_printf(&b, "{\"type\":\"stream.hello\",\"seq\":%lld,\"head\":%lld,"
-                               "\"user\":\"%s\",\"role\":\"%s\"}",
+        rc = am_buf_printf(&b,
+                           "{\"type\":\"stream.hello\",\"seq\":%lld,\"head\":%lld,"
+                           "\"user\":\"%s\",\"role\":\"%s\"}",
                            (long long)cl->cursor, (long long)cl->head_at_auth, cl->who.username,
                            am_role_name(cl->who.role));
         if (!rc)
@@ -427,8 +428,7 @@ void stream_wake(struct http_server *s)
     int64_t last = st->last;
     pthread_mutex_unlock(&st->mu);
     for (struct stream_client *cl = st->clients; cl; cl = cl->next) {
-        if (cl->wsi && cl->authed && !cl->loading &&
-            (cl->cursor < last || cl->posback < cl->nback))
+        if (cl->wsi && cl->authed && !cl->loading && (cl->cursor < last || cl->posback < cl->nback))
             lws_callback_on_writable(cl->wsi);
     }
 }
