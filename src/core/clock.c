@@ -116,6 +116,9 @@ int am_time_parse(const char *s, int64_t *us_out)
     if (sec == 60)
         sec = 59; /* leap second: clamp, we do not model them */
     int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    /* Only instants am_time_fmt can write back: years 0000 to 9999 in UTC. */
+    if (t < -62167219200LL || t > 253402300799LL)
+        return AM_EINVAL;
     *us_out = t * 1000000 + frac;
     return 0;
 }

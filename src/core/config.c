@@ -171,10 +171,15 @@ static char *config_line_reader(char *str, int num, void *stream)
         return NULL;
     const char *nl = memchr(ctx->p, '\n', (size_t)(ctx->end - ctx->p));
     const char *eol = nl ? nl + 1 : ctx->end;
-    size_t n = (size_t)(eol - ctx->p);
+    size_t n = (size_t)(eol - ctx->p), content = n;
+    if (content && ctx->p[content - 1] == '\n')
+        content--;
+    if (content && ctx->p[content - 1] == '\r')
+        content--;
     ctx->line++;
-    ctx->max_line = num - 1;
-    if (n > (size_t)num - 1) {
+    /* The same limit whatever ends the line: the text plus "\r\n" fits inih's buffer. */
+    ctx->max_line = num - 3;
+    if (content > (size_t)num - 3) {
         /* inih would cut it in two: never let it see half a value. */
         if (!ctx->long_line)
             ctx->long_line = ctx->line;
@@ -226,7 +231,7 @@ int am_config_parse(struct am_config *c, const char *text, size_t len, char *why
     struct parse_ctx ctx = {c, inner, sizeof(inner), text, text + len, 0, 0, 0, 0, 0};
     int line = ini_parse_stream(config_line_reader, &ctx, ini_cb, &ctx);
     if (ctx.long_line && (line == 0 || ctx.long_line < line)) {
-        snprintf(why, whysz, "line %d: longer than %d bytes", ctx.long_line, ctx.max_line - 1);
+        snprintf(why, whysz, "line %d: longer than %d bytes", ctx.long_line, ctx.max_line);
         return AM_EINVAL;
     }
     if (line != 0) {

@@ -13,6 +13,10 @@ int http_route(struct http_server *s, enum http_method m, const char *pattern, u
     if (s->nroutes == HTTP_MAX_ROUTES || strlen(pattern) >= sizeof(s->routes[0].pattern) ||
         pattern[0] != '/' || !fn)
         return AM_EINVAL;
+    /* A '*' segment is only allowed last: elsewhere the rest of the pattern would be ignored. */
+    const char *star = strstr(pattern, "/*");
+    if (star && star[2] != '\0')
+        return AM_EINVAL;
     /* Default deny: a route that names no role must say it is public. */
     if (!roles && !(flags & HTTP_PUBLIC))
         return AM_EINVAL;
