@@ -338,10 +338,10 @@ static int op_open(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
     const char *type = NULL, *name = NULL, *phone = NULL, *address = NULL, *narrative = NULL,
                *call_time = NULL;
     int priority = 0;
-    json_t *lat = NULL, *lon = NULL, *caller = NULL, *location = NULL;
-    int rc = cad_unpack(cmd, x->req, "{s:s, s?i, s?o, s?o, s?s, s?s}", "type", &type, "priority",
-                        &priority, "caller", &caller, "location", &location, "narrative",
-                        &narrative, "call_time", &call_time);
+    json_t *prio = NULL, *lat = NULL, *lon = NULL, *caller = NULL, *location = NULL;
+    int rc = cad_unpack(cmd, x->req, "{s:s, s?o, s?o, s?o, s?s, s?s}", "type", &type, "priority",
+                        &prio, "caller", &caller, "location", &location, "narrative", &narrative,
+                        "call_time", &call_time);
     if (rc)
         return rc;
     if (caller && cad_unpack(cmd, caller, "{s?s, s?s}", "name", &name, "phone", &phone))
@@ -370,10 +370,11 @@ static int op_open(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
         return rc;
     if (!t.found || !t.active)
         return cad_fail(cmd, AM_EINVAL, "unknown incident type '%.32s'", type);
-    if (priority && (priority < 1 || priority > 4))
-        return cad_fail(cmd, AM_EINVAL, "priority must be 1 (most urgent) to 4");
-    if (!priority)
-        priority = t.priority;
+    /* An explicit priority is 1..4; 0 is not "the default", it is refused. */
+    if (prio &&
+        (!json_is_integer(prio) || json_integer_value(prio) < 1 || json_integer_value(prio) > 4))
+        return cad_fail(cmd, AM_EINVAL, "priority must be an integer, 1 (most urgent) to 4");
+    priority = prio ? (int)json_integer_value(prio) : t.priority;
     int64_t now = am_now_us(), call_us = now;
     if (call_time) {
         if (am_time_parse(call_time, &call_us))
@@ -480,28 +481,45 @@ static int op_note(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
     return rc;
 }
 
+/* The units on an incident: as many as there are (a stadium incident may hold 100). */
 struct active_unit {
-    int64_t ids[64];
-    char callsigns[64][32];
-    int n;
+    int64_t *ids;
+    char (*callsigns)[32];
+    int n, cap;
 };
 
 static int active_row(struct store_row *r, void *arg)
 {
     struct active_unit *a = arg;
-    if (a->n == 64)
-        return 0;
+    if (a->n == a->cap) {
+        int cap = a->cap ? 2 * a->cap : 16;
+        int64_t *ids = realloc(a->ids, (size_t)cap * sizeof(*ids));
+        if (!ids)
+            return AM_ENOMEM;
+        a->ids = ids;
+        char(*cs)[32] = realloc(a->callsigns, (size_t)cap * sizeof(*cs));
+        if (!cs)
+            return AM_ENOMEM;
+        a->callsigns = cs;
+        a->cap = cap;
+    }
     a->ids[a->n] = store_row_i64(r, 0);
     am_strlcpy(a->callsigns[a->n], store_row_text(r, 1), sizeof(a->callsigns[0]));
     a->n++;
     return 0;
 }
 
+static void active_free(struct active_unit *a)
+{
+    free(a->ids);
+    free(a->callsigns);
+}
+
 /* Releases every unit still on an incident: they become available again. */
 static int release_all(struct store_conn *c, struct store_cmd *cmd, int64_t id, const char *number,
                        int64_t now)
 {
-    struct active_unit a = {.n = 0};
+    struct active_unit a = {NULL, NULL, 0, 0};
     int rc =
         store_query(c,
                     "SELECT u.id, u.callsign FROM assignments s JOIN units u ON u.id = s.unit_id"
@@ -522,6 +540,7 @@ static int release_all(struct store_conn *c, struct store_cmd *cmd, int64_t id, 
                            json_pack("{ss ss ss}", "unit", a.callsigns[i], "status", "available",
                                      "incident", number));
     }
+    active_free(&a);
     return rc;
 }
 
@@ -645,12 +664,21 @@ static int op_assign(struct store_conn *c, struct store_cmd *cmd, struct cad_op_
                         "unit %s is %s, not available; assign it with an override_reason",
                         u.callsign, u.status);
     int64_t now = am_now_us();
-    /* A unit taken from another incident is released from it first. */
+    /* A unit taken from another incident is released from it first, in its history too. */
     if (u.incident_id) {
+        char from[64] = "";
+        struct find nf = {0, from, sizeof(from)};
         rc = store_exec(c,
                         "UPDATE assignments SET released_us = ? WHERE unit_id = ?"
                         " AND released_us IS NULL",
                         "ii", now, u.id);
+        if (!rc)
+            rc = store_query(c, "SELECT id, number FROM incidents WHERE id = ?", find_row, &nf, "i",
+                             u.incident_id);
+        if (!rc)
+            rc = cad_event(c, cmd, u.incident_id, "cad.unit.released",
+                           json_pack("{ss ss ss ss?}", "incident", from, "unit", u.callsign,
+                                     "reassigned_to", x->target, "override_reason", override));
         if (!rc)
             rc = cad_incident_follow_units(c, cmd, u.incident_id, now);
         if (rc)
@@ -770,7 +798,7 @@ static int op_merge(struct store_conn *c, struct store_cmd *cmd, struct cad_op_c
     if (!strcmp(ostatus, "closed"))
         return cad_fail(cmd, AM_ECONFLICT, "incident %s is closed; reopen it first", into);
     int64_t now = am_now_us();
-    struct active_unit a = {.n = 0};
+    struct active_unit a = {NULL, NULL, 0, 0};
     rc = store_query(c,
                      "SELECT u.id, u.callsign FROM assignments s JOIN units u ON u.id = s.unit_id"
                      " WHERE s.incident_id = ? AND s.released_us IS NULL",
@@ -800,6 +828,7 @@ static int op_merge(struct store_conn *c, struct store_cmd *cmd, struct cad_op_c
     json_t *moved = json_array();
     for (int i = 0; i < a.n && moved; i++)
         json_array_append_new(moved, json_string(a.callsigns[i]));
+    active_free(&a);
     if (!rc)
         rc = cad_event(
             c, cmd, id, "cad.incident.merged",
