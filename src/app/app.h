@@ -11,6 +11,7 @@
 #include "bus/bus.h"
 #include "cad/cad.h"
 #include "core/core.h"
+#include "geo/geo.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -22,6 +23,8 @@ struct app {
     struct bus *bus;
     struct auth *auth;
     struct cad *cad;
+    /* Morocco's regions and provinces, and the police sectors (src/geo). */
+    struct geo_areas *regions, *provinces, *sectors;
     struct http_server *http; /* NULL in the CLI */
     int64_t started_us;
     /* Africa/Casablanca's offsets from the tz database, for the web apps. */

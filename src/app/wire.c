@@ -89,6 +89,41 @@ static struct store_migration *all_migrations(size_t *n)
     return m;
 }
 
+/* Places a point for CAD: region, prefecture and sector from the loaded boundaries. */
+static int locate(void *arg, double lat, double lon, struct cad_place *out)
+{
+    struct app *a = arg;
+    struct geo_place p;
+    int rc = geo_place_lookup(a->regions, a->provinces, a->sectors, lat, lon, &p);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    am_strlcpy(out->region_code, p.region_code, sizeof(out->region_code));
+    am_strlcpy(out->region_fr, p.region_fr, sizeof(out->region_fr));
+    am_strlcpy(out->region_ar, p.region_ar, sizeof(out->region_ar));
+    am_strlcpy(out->prefecture_code, p.prefecture_code, sizeof(out->prefecture_code));
+    am_strlcpy(out->prefecture_fr, p.prefecture_fr, sizeof(out->prefecture_fr));
+    am_strlcpy(out->prefecture_ar, p.prefecture_ar, sizeof(out->prefecture_ar));
+    am_strlcpy(out->sector_code, p.sector_code, sizeof(out->sector_code));
+    am_strlcpy(out->sector_fr, p.sector_fr, sizeof(out->sector_fr));
+    am_strlcpy(out->sector_ar, p.sector_ar, sizeof(out->sector_ar));
+    return 0;
+}
+
+/* Loads one GeoJSON file of areas; `rel` is under data_dir unless absolute. */
+static int load_areas(const struct am_config *c, const char *rel, struct geo_areas **out)
+{
+    char path[1100], why[256];
+    if (rel[0] == '/')
+        snprintf(path, sizeof(path), "%s", rel);
+    else
+        snprintf(path, sizeof(path), "%s/%s", c->data_dir, rel);
+    int rc = geo_areas_load_file(path, out, why, sizeof(why));
+    if (rc)
+        am_error("app", "cannot load areas", "path=\"%s\" why=\"%s\"", path, why);
+    return rc;
+}
+
 static int authn(void *arg, const char *token, struct am_principal *out)
 {
     return auth_authenticate(arg, token, out);
@@ -136,8 +171,18 @@ int app_open(struct app *a, bool serve)
     rc = auth_new(&a->auth, a->store, &ao);
     if (rc)
         return rc;
+    /* Incidents are placed in Morocco's regions, prefectures and police sectors. */
+    rc = load_areas(c, "boundaries/morocco_regions.geojson", &a->regions);
+    if (!rc)
+        rc = load_areas(c, "boundaries/morocco_provinces.geojson", &a->provinces);
+    if (!rc && c->cad_sectors[0])
+        rc = load_areas(c, c->cad_sectors, &a->sectors);
+    if (rc)
+        return rc;
     struct cad_opts co = {.ack_timeout_s = c->cad_ack_timeout_s,
-                          .onscene_timeout_s = c->cad_onscene_timeout_s};
+                          .onscene_timeout_s = c->cad_onscene_timeout_s,
+                          .locate = locate,
+                          .locate_arg = a};
     am_strlcpy(co.default_prefecture, c->cad_default_prefecture, sizeof(co.default_prefecture));
     rc = cad_new(&a->cad, a->store, &co);
     if (rc || !serve)
@@ -180,5 +225,8 @@ void app_close(struct app *a)
     http_server_free(a->http);
     auth_free(a->auth);
     bus_free(a->bus);
+    geo_areas_free(a->regions);
+    geo_areas_free(a->provinces);
+    geo_areas_free(a->sectors);
     memset(a, 0, sizeof(*a));
 }

@@ -38,8 +38,7 @@ int cad_apply_unit(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
 int cad_apply_premise(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x);
 /* Appends to `out` the premise notes whose radius covers the point. */
 int cad_premise_near(struct store_conn *c, double lat, double lon, json_t *out);
-/* Great-circle distance in metres. */
-double cad_distance_m(double lat1, double lon1, double lat2, double lon2);
+
 
 /* Sets a failure reason (as cmd->answer, a plain sentence) and returns rc. */
 int cad_fail(struct store_cmd *cmd, int rc, const char *fmt, ...)

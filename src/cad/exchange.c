@@ -76,11 +76,11 @@
 
 /* Bounds on what an imported EIDO may hold. */
 #define MAX_COMPONENTS 256
-#define MAX_NOTES 1024
-#define MAX_REFS 64
-#define MAX_XML_BYTES (64 * 1024)
+#define MAX_NOTES      1024
+#define MAX_REFS       64
+#define MAX_XML_BYTES  (64 * 1024)
 #define MAX_NOTE_BYTES (64 * 1024)
-#define MAX_ID_BYTES 255
+#define MAX_ID_BYTES   255
 
 /* The largest CAP document we write. */
 #define CAP_MAX_BYTES (1024 * 1024)
@@ -234,14 +234,26 @@ static int xml_escape(struct am_buf *b, const char *s)
             continue;
         }
         switch (cp) {
-        case '&': rc = am_buf_append(b, "&amp;", 5); break;
-        case '<': rc = am_buf_append(b, "&lt;", 4); break;
-        case '>': rc = am_buf_append(b, "&gt;", 4); break;
-        case '"': rc = am_buf_append(b, "&quot;", 6); break;
-        case '\'': rc = am_buf_append(b, "&apos;", 6); break;
-        case '\r': rc = am_buf_append(b, "&#13;", 5); break;
+        case '&':
+            rc = am_buf_append(b, "&amp;", 5);
+            break;
+        case '<':
+            rc = am_buf_append(b, "&lt;", 4);
+            break;
+        case '>':
+            rc = am_buf_append(b, "&gt;", 4);
+            break;
+        case '"':
+            rc = am_buf_append(b, "&quot;", 6);
+            break;
+        case '\'':
+            rc = am_buf_append(b, "&apos;", 6);
+            break;
+        case '\r':
+            rc = am_buf_append(b, "&#13;", 5);
+            break;
         default:
-            /* XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. */
+            /* XML 1.0 Char: #x9 #xA #xD [#x20-#xD7FF] [#xE000-#xFFFD] [#x10000-#x10FFFF]. */
             if (cp == 0x9 || cp == 0xa || (cp >= 0x20 && cp <= 0xd7ff) ||
                 (cp >= 0xe000 && cp <= 0xfffd) || cp >= 0x10000)
                 rc = am_buf_append(b, s + i, len);
@@ -257,7 +269,7 @@ static bool entity_at(const char *s, size_t n, bool html, uint32_t *cp, size_t *
     static const struct {
         const char *name;
         uint32_t cp;
-    } named[] = {{"amp", '&'}, {"lt", '<'},   {"gt", '>'}, {"quot", '"'},
+    } named[] = {{"amp", '&'},   {"lt", '<'},    {"gt", '>'}, {"quot", '"'},
                  {"apos", '\''}, {"nbsp", 0xa0}, {NULL, 0}};
     size_t end = 1;
     while (end < n && end < 12 && s[end] != ';')
@@ -323,13 +335,26 @@ static int html_from_text(struct am_buf *b, const char *s)
     int rc = 0;
     for (const char *p = s; *p && rc == 0; p++) {
         switch (*p) {
-        case '&': rc = am_buf_append(b, "&amp;", 5); break;
-        case '<': rc = am_buf_append(b, "&lt;", 4); break;
-        case '>': rc = am_buf_append(b, "&gt;", 4); break;
-        case '"': rc = am_buf_append(b, "&quot;", 6); break;
-        case '\'': rc = am_buf_append(b, "&#39;", 5); break;
-        case '\n': rc = am_buf_append(b, "<br>", 4); break;
-        default: rc = am_buf_append(b, p, 1);
+        case '&':
+            rc = am_buf_append(b, "&amp;", 5);
+            break;
+        case '<':
+            rc = am_buf_append(b, "&lt;", 4);
+            break;
+        case '>':
+            rc = am_buf_append(b, "&gt;", 4);
+            break;
+        case '"':
+            rc = am_buf_append(b, "&quot;", 6);
+            break;
+        case '\'':
+            rc = am_buf_append(b, "&#39;", 5);
+            break;
+        case '\n':
+            rc = am_buf_append(b, "<br>", 4);
+            break;
+        default:
+            rc = am_buf_append(b, p, 1);
         }
     }
     return rc;
@@ -430,7 +455,7 @@ static json_t *opt_arr(const json_t *o, const char *k, bool *bad)
     return v;
 }
 
-/* An optional RFC 3339 time member: 0 and *us (-1 if absent), or AM_EINVAL. */
+/* An optional RFC 3339 time member: 0 and *us (-1 if absent), or AM_EINVAL (also before 1970). */
 static int opt_time(const json_t *o, const char *k, int64_t *us)
 {
     bool bad = false;
@@ -438,7 +463,7 @@ static int opt_time(const json_t *o, const char *k, int64_t *us)
     *us = -1;
     if (bad)
         return AM_EINVAL;
-    if (s && am_time_parse(s, us))
+    if (s && (am_time_parse(s, us) || *us < 0))
         return AM_EINVAL;
     return 0;
 }
@@ -503,7 +528,8 @@ static int view_incident(const json_t *inc, struct incident_view *v)
                 return AM_EINVAL;
             v->lat = json_number_value(lat);
             v->lon = json_number_value(lon);
-            if (!isfinite(v->lat) || !isfinite(v->lon) || magnitude(v->lat) > 90 || magnitude(v->lon) > 180)
+            if (!isfinite(v->lat) || !isfinite(v->lon) || magnitude(v->lat) > 90 ||
+                magnitude(v->lon) > 180)
                 return AM_EINVAL;
             v->has_ll = true;
         }
@@ -869,7 +895,10 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
                  json_string(unit_status_common(status, released >= 0)));
             jset(&b, r, "secondaryUnitStatusRegistryText", json_array());
             json_t *internal = json_array();
-            jpush(&b, internal, json_string(released >= 0 ? "released" : status ? status : "assigned"));
+            jpush(&b, internal,
+                  json_string(released >= 0 ? "released"
+                              : status      ? status
+                                            : "assigned"));
             if (primary)
                 jpush(&b, internal, json_string("primary"));
             jset(&b, r, "unitStatusInternal", internal);
@@ -969,8 +998,7 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
         jset(&b, p, "personIncidentRoleRegistryText", json_pack("[s]", "Caller"));
         if (v.caller_name && *v.caller_name)
             jset(&b, p, "ncPersonComponent",
-                 json_pack("{s:[{s:[{s:s}]}]}", "name", "personFullName", "value",
-                           v.caller_name));
+                 json_pack("{s:[{s:[{s:s}]}]}", "name", "personFullName", "value", v.caller_name));
         if (v.caller_phone && *v.caller_phone)
             jset(&b, p, "callBackReference", jref(callback_id));
         jpush(&b, persons, p);
@@ -1061,8 +1089,8 @@ static int rd_list(struct reader *r, const json_t *o, const char *k, const char 
 }
 
 /* The i-th element of a component list, which must be an object. */
-static int rd_elem(struct reader *r, const struct jlist *l, size_t i, const char *name,
-                   json_t **e, char *path, size_t pathsz)
+static int rd_elem(struct reader *r, const struct jlist *l, size_t i, const char *name, json_t **e,
+                   char *path, size_t pathsz)
 {
     *e = jl_at(l, i);
     snprintf(path, pathsz, "%s[%zu]", name, i);
@@ -1186,8 +1214,10 @@ static bool xml_find(const char *x, size_t n, size_t from, const char *local, si
     for (size_t i = from; i < n; i++) {
         if (x[i] != '<' || i + 1 >= n || x[i + 1] == '/' || x[i + 1] == '?' || x[i + 1] == '!')
             continue;
+        /* A name ends at '<' too, and is short: "<a<a<a..." must not cost n squared. */
         size_t j = i + 1, k = j;
-        while (k < n && x[k] != '>' && x[k] != '/' && !isspace((unsigned char)x[k]))
+        while (k < n && x[k] != '>' && x[k] != '/' &&
+               !isspace((unsigned char)x[k]))
             k++;
         size_t name = j;
         for (size_t c = j; c < k; c++)
@@ -1216,10 +1246,11 @@ static int xml_text(struct am_buf *b, const char *s, size_t n)
 {
     int rc = 0;
     bool space = false;
+    size_t start = b->len;
     for (size_t i = 0; i < n && rc == 0;) {
         unsigned char c = (unsigned char)s[i];
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            space = b->len > 0;
+            space = b->len > start;
             i++;
             continue;
         }
@@ -1376,8 +1407,8 @@ static int read_location(struct reader *r, json_t *c, const char *path, struct p
     int rc;
     memset(pl, 0, sizeof(*pl));
     if ((rc = rd_str(r, c, "$id", path, &pl->id, &n)) < 0 ||
-        (rc = rd_str(r, c, "locationTypeDescriptionRegistryText", path, &pl->type,
-                     &pl->type_len)) < 0)
+        (rc = rd_str(r, c, "locationTypeDescriptionRegistryText", path, &pl->type, &pl->type_len)) <
+            0)
         return rc;
     rc = rd_str(r, c, "locationDescriptionText", path, &s, &n);
     if (rc < 0)
@@ -1400,8 +1431,8 @@ static int read_location(struct reader *r, json_t *c, const char *path, struct p
 }
 
 /* A plausible phone number from a callback URI: 1 found, 0 none (a SIP name), <0 refused. */
-static int phone_from_uri(struct reader *r, const char *uri, size_t n, const char *path,
-                          char *dst, size_t dstsz)
+static int phone_from_uri(struct reader *r, const char *uri, size_t n, const char *path, char *dst,
+                          size_t dstsz)
 {
     bool tel = false;
     size_t i = 0;
@@ -1453,10 +1484,8 @@ static int read_callback(struct reader *r, json_t *cb, const char *path,
 {
     struct jlist l;
     char p[192];
-    int rc = rd_list(r, cb, "callBackInformationUri", path, 16, false, &l);
-    if (rc)
-        return rc;
-    if (!l.v) {
+    int rc;
+    if (json_is_string(json_object_get(cb, "callBackInformationUri"))) {
         /* A single URI where an array is due: tolerated. */
         const char *s;
         size_t n;
@@ -1467,6 +1496,9 @@ static int read_callback(struct reader *r, json_t *cb, const char *path,
         rc = phone_from_uri(r, s, n, p, out->caller_phone, sizeof(out->caller_phone));
         return rc < 0 ? rc : 0;
     }
+    rc = rd_list(r, cb, "callBackInformationUri", path, 16, false, &l);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < l.n; i++) {
         json_t *u = json_array_get(l.v, i);
         snprintf(p, sizeof(p), "%s.callBackInformationUri[%zu]", path, i);
@@ -1580,8 +1612,9 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
         rc = refuse(r, "lastUpdateTimeStamp", rc == 0 ? "missing" : "not an RFC 3339 time");
         goto out;
     }
-    if ((rc = rd_str(r, doc, "$id", "", &tracking, &ntracking)) == 0 &&
-        (rc = rd_str(r, doc, "incidentTrackingIdentifier", "", &tracking, &ntracking)) == 0)
+    /* The 2020 draft had incidentTrackingIdentifier beside a $id of its own; 1.0 has $id only. */
+    if ((rc = rd_str(r, doc, "incidentTrackingIdentifier", "", &tracking, &ntracking)) == 0 &&
+        (rc = rd_str(r, doc, "$id", "", &tracking, &ntracking)) == 0)
         tracking = NULL;
     if (rc < 0)
         goto out;
@@ -1747,8 +1780,7 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
             if ((pass == 0) != referenced || truncated)
                 continue;
             size_t mark = tmp.len;
-            if (tmp.len > 0)
-                rc = am_buf_append(&tmp, "\n", 1);
+            rc = tmp.len > 0 ? am_buf_append(&tmp, "\n", 1) : 0;
             if (!rc)
                 rc = text_from_html(&tmp, s, n);
             if (rc == AM_EINVAL) {
@@ -1897,6 +1929,10 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
             rc = refuse(r, "callComponent[0].callStartTimestamp", "not an RFC 3339 time");
             goto out;
         }
+        if (rc > 0 && out->call_us < 0) {
+            rc = refuse(r, "callComponent[0].callStartTimestamp", "before 1970");
+            goto out;
+        }
     }
     rc = 0;
 out:
@@ -1955,24 +1991,24 @@ static const struct cap_type {
     const char *type, *category;
     bool public;
 } cap_types[] = {
-    {"MVA", "Transport", true},        {"MVAINJY", "Transport", true},
-    {"MVAHR", "Transport", true},      {"MVAUNK", "Transport", true},
-    {"DISVEH", "Transport", true},     {"VEHABND", "Transport", false},
-    {"RECKDRV", "Transport", false},   {"DUI", "Transport", false},
-    {"TSTOP", "Transport", false},     {"PARKING", "Transport", false},
-    {"PURSUIT", "Transport", true},    {"TRAIN", "Transport", true},
-    {"AIR", "Transport", true},        {"THAZ", "Safety", true},
-    {"WIRES", "Safety", true},         {"GASLEAK", "Safety", true},
-    {"ODOR", "Safety", false},         {"WELFARE", "Safety", false},
-    {"BLDCLPSE", "Rescue", true},      {"PERMISS", "Rescue", true},
-    {"ABDUCTF", "Rescue", true},       {"RUNAWAY", "Rescue", false},
-    {"FSTRU", "Fire", true},           {"FBRUSH", "Fire", true},
-    {"FVEH", "Fire", false},           {"HAZMAT", "CBRNE", true},
-    {"CHEMICAL", "CBRNE", true},       {"BIO", "CBRNE", true},
-    {"RADIAT", "CBRNE", true},         {"EXPLOS", "CBRNE", true},
-    {"BOMB", "Security", true},        {"TERROR", "Security", true},
-    {"SHOOT", "Security", true},       {"CIVDIS", "Security", true},
-    {"HOSTAGE", "Security", false},    {NULL, NULL, false},
+    {"MVA", "Transport", true},      {"MVAINJY", "Transport", true},
+    {"MVAHR", "Transport", true},    {"MVAUNK", "Transport", true},
+    {"DISVEH", "Transport", true},   {"VEHABND", "Transport", false},
+    {"RECKDRV", "Transport", false}, {"DUI", "Transport", false},
+    {"TSTOP", "Transport", false},   {"PARKING", "Transport", false},
+    {"PURSUIT", "Transport", true},  {"TRAIN", "Transport", true},
+    {"AIR", "Transport", true},      {"THAZ", "Safety", true},
+    {"WIRES", "Safety", true},       {"GASLEAK", "Safety", true},
+    {"ODOR", "Safety", false},       {"WELFARE", "Safety", false},
+    {"BLDCLPSE", "Rescue", true},    {"PERMISS", "Rescue", true},
+    {"ABDUCTF", "Rescue", true},     {"RUNAWAY", "Rescue", false},
+    {"FSTRU", "Fire", true},         {"FBRUSH", "Fire", true},
+    {"FVEH", "Fire", false},         {"HAZMAT", "CBRNE", true},
+    {"CHEMICAL", "CBRNE", true},     {"BIO", "CBRNE", true},
+    {"RADIAT", "CBRNE", true},       {"EXPLOS", "CBRNE", true},
+    {"BOMB", "Security", true},      {"TERROR", "Security", true},
+    {"SHOOT", "Security", true},     {"CIVDIS", "Security", true},
+    {"HOSTAGE", "Security", false},  {NULL, NULL, false},
 };
 
 static const struct cap_type *cap_type_of(const char *type)
@@ -2097,7 +2133,8 @@ int cad_cap_export(const json_t *incident, const char *sender, const char *headl
     const struct cap_type *ct = cap_type_of(v.type);
     const char *category = ct ? ct->category : "Security";
     bool public = ct && ct->public;
-    static const char *const urgency[] = {"Unknown", "Immediate", "Immediate", "Expected", "Future"};
+    static const char *const urgency[] = {"Unknown", "Immediate", "Immediate", "Expected",
+                                          "Future"};
     static const char *const severity[] = {"Unknown", "Severe", "Moderate", "Minor", "Minor"};
     /* Units on scene (or an incident closed) have seen it; before that it is the caller's word. */
     const char *certainty =

@@ -44,12 +44,12 @@ int cad_eido_export(const json_t *incident, const char *agency_id, json_t **out)
  * hold '\n'); an absent value is the empty string, 0 or false.
  */
 struct cad_incident_import {
-    char type[32];           /* incident type code, e.g. "ASSAULT" (APCO common type) */
-    int priority;            /* 1 (most urgent) to 4; 0 when the sender gave none we understand */
+    char type[32]; /* incident type code, e.g. "ASSAULT" (APCO common type) */
+    int priority;  /* 1 (most urgent) to 4; 0 when the sender gave none we understand */
     char caller_name[128];
-    char caller_phone[32];   /* '+' and 3-20 digits, or digits only */
+    char caller_phone[32]; /* '+' and 3-20 digits, or digits only */
     bool has_location;
-    double lat, lon;         /* WGS 84 degrees, finite and in range when has_location */
+    double lat, lon; /* WGS 84 degrees, finite and in range when has_location */
     char address[256];
     char narrative[4000];    /* the incident's notes as plain text */
     int64_t call_us;         /* start of the call, UTC microseconds; 0 if the EIDO has no call */

@@ -9,19 +9,11 @@
 #include <string.h>
 
 #include "cad/cad_int.h"
+#include "geo/geo.h"
 
 #define RADIUS_MAX_M 2000
 /* Degrees of latitude spanning RADIUS_MAX_M, with margin: the SQL prefilter. */
 #define PREFILTER_DEG 0.03
-
-double cad_distance_m(double lat1, double lon1, double lat2, double lon2)
-{
-    const double r = 6371008.8, d2r = M_PI / 180.0;
-    double dlat = (lat2 - lat1) * d2r, dlon = (lon2 - lon1) * d2r;
-    double a = sin(dlat / 2) * sin(dlat / 2) +
-               cos(lat1 * d2r) * cos(lat2 * d2r) * sin(dlon / 2) * sin(dlon / 2);
-    return 2 * r * asin(sqrt(a < 1 ? a : 1));
-}
 
 static const char *const kinds[] = {"hazard", "premise", NULL};
 
@@ -73,7 +65,7 @@ static int near_row(struct store_row *r, void *arg)
 {
     struct near *n = arg;
     double lat = store_row_double(r, 1), lon = store_row_double(r, 2);
-    double d = cad_distance_m(n->lat, n->lon, lat, lon);
+    double d = geo_distance_m(n->lat, n->lon, lat, lon);
     if (d > (double)store_row_i64(r, 3))
         return 0;
     json_t *h = json_pack("{sI ss ss si si}", "id", (json_int_t)store_row_i64(r, 0), "kind",

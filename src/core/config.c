@@ -54,6 +54,7 @@ static const struct opt opts[] = {
     STR("server", "tls_cert", tls_cert),
     STR("server", "tls_key", tls_key),
     STR("server", "web_root", web_root),
+    STR("server", "data_dir", data_dir),
     STR("store", "path", db_path),
     INT("store", "readers", readers, 1, 64),
     INT("store", "max_batch", max_batch, 1, 100000),
@@ -65,6 +66,7 @@ static const struct opt opts[] = {
     I64("cad", "ack_timeout", cad_ack_timeout_s, 10, 86400),
     I64("cad", "onscene_timeout", cad_onscene_timeout_s, 60, 7 * 86400),
     STR("cad", "default_prefecture", cad_default_prefecture),
+    STR("cad", "sectors", cad_sectors),
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
@@ -77,7 +79,14 @@ void am_config_defaults(struct am_config *c)
     c->port = 8080;
     c->workers = 16;
     c->body_limit = 1024 * 1024;
-    am_strlcpy(c->web_root, "web", sizeof(c->web_root));
+#ifndef AMANE_DEFAULT_WEB_ROOT
+#define AMANE_DEFAULT_WEB_ROOT "web"
+#endif
+#ifndef AMANE_DEFAULT_DATA_DIR
+#define AMANE_DEFAULT_DATA_DIR "data"
+#endif
+    am_strlcpy(c->web_root, AMANE_DEFAULT_WEB_ROOT, sizeof(c->web_root));
+    am_strlcpy(c->data_dir, AMANE_DEFAULT_DATA_DIR, sizeof(c->data_dir));
     am_strlcpy(c->db_path, "var/amane.db", sizeof(c->db_path));
     c->readers = 4;
     c->max_batch = 512;
@@ -89,6 +98,7 @@ void am_config_defaults(struct am_config *c)
     c->cad_ack_timeout_s = 120;
     c->cad_onscene_timeout_s = 1800;
     am_strlcpy(c->cad_default_prefecture, "CAS", sizeof(c->cad_default_prefecture));
+    am_strlcpy(c->cad_sectors, "sectors/casablanca.geojson", sizeof(c->cad_sectors));
     am_strlcpy(c->log_level, "info", sizeof(c->log_level));
 }
 

@@ -30,8 +30,8 @@
 #define GEO_CHUNK 32
 /* The grid aims at this many cells per feature, within these bounds. */
 #define GRID_CELLS_PER_FEATURE 64
-#define GRID_MIN_CELLS 256
-#define GRID_MAX_CELLS (1u << 18)
+#define GRID_MIN_CELLS         256
+#define GRID_MAX_CELLS         (1u << 18)
 /* At most this many (cell, feature) entries; the grid is made coarser to fit. */
 #define GRID_MAX_ENTRIES (8u * 1024 * 1024)
 
@@ -93,13 +93,14 @@ struct reader {
     const struct geo_limits *lim;
     char *why;
     size_t whysz;
-    size_t feature;    /* index of the feature being read */
-    const char *code;  /* its code once known, else NULL */
-    long polygon;      /* -1 when not in a geometry */
-    long ring;         /* -1 when not in a ring */
+    size_t feature;   /* index of the feature being read */
+    const char *code; /* its code once known, else NULL */
+    long polygon;     /* -1 when not in a geometry */
+    long ring;        /* -1 when not in a ring */
 };
 
-static int fail(struct reader *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct reader *r, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct reader *r, int rc, const char *fmt, ...)
 {
@@ -204,7 +205,8 @@ static int read_ring(struct reader *r, const json_t *jring, struct box *pbox)
             return rc;
     }
     if (xy[0] != xy[2 * (n - 1)] || xy[1] != xy[2 * (n - 1) + 1])
-        return fail(r, AM_EINVAL, "the ring is not closed: its last position differs from its first");
+        return fail(r, AM_EINVAL,
+                    "the ring is not closed: its last position differs from its first");
     /* Twice the signed area, taken about the first point to keep the sums small. */
     double area2 = 0;
     for (size_t k = 1; k + 1 < n; k++)
@@ -231,8 +233,8 @@ static int read_polygon(struct reader *r, const json_t *jpoly, struct feature *f
     struct geo_areas *a = r->a;
     if (!json_is_array(jpoly) || json_array_size(jpoly) == 0)
         return fail(r, AM_EINVAL, "a polygon must be a non-empty array of rings");
-    int rc = reserve((void **)&a->polygons, &a->polygons_cap, a->npolygons + 1,
-                     sizeof(struct polygon));
+    int rc =
+        reserve((void **)&a->polygons, &a->polygons_cap, a->npolygons + 1, sizeof(struct polygon));
     if (rc)
         return fail(r, rc, "out of memory");
     struct polygon p = {.first_ring = (uint32_t)a->nrings};
@@ -266,7 +268,9 @@ static int read_geometry(struct reader *r, const json_t *geom, struct feature *f
         return fail(r, AM_EINVAL, "the geometry has no \"type\" string");
     bool multi = strcmp(type, "MultiPolygon") == 0;
     if (!multi && strcmp(type, "Polygon") != 0)
-        return fail(r, AM_EINVAL, "geometry type '%.32s' is not supported, Polygon or MultiPolygon expected", type);
+        return fail(r, AM_EINVAL,
+                    "geometry type '%.32s' is not supported, Polygon or MultiPolygon expected",
+                    type);
     if (!json_is_array(coords) || json_array_size(coords) == 0)
         return fail(r, AM_EINVAL, "the geometry has no non-empty \"coordinates\" array");
     f->first_polygon = (uint32_t)r->a->npolygons;
@@ -291,8 +295,8 @@ static int read_geometry(struct reader *r, const json_t *geom, struct feature *f
 
 static bool code_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 /*
@@ -502,8 +506,8 @@ static int sort_codes(struct geo_areas *a, char *why, size_t whysz)
             uint32_t first = tmp[i].index < tmp[i - 1].index ? tmp[i].index : tmp[i - 1].index;
             uint32_t second = tmp[i].index ^ tmp[i - 1].index ^ first;
             if (whysz)
-                snprintf(why, whysz, "feature %u: code '%s' is already used by feature %u",
-                         second, tmp[i].code, first);
+                snprintf(why, whysz, "feature %u: code '%s' is already used by feature %u", second,
+                         tmp[i].code, first);
             rc = AM_EINVAL;
             goto out;
         }
@@ -597,6 +601,10 @@ int geo_areas_load_limited(const char *buf, size_t len, const struct geo_limits 
 out:
     if (rc == AM_ENOMEM && whysz)
         snprintf(why, whysz, "out of memory");
+    /* The reason quotes the input (a geometry type, jansson's excerpt): keep it one line. */
+    for (size_t i = 0; rc && i < whysz && why[i]; i++)
+        if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f)
+            why[i] = ' ';
     json_decref(root);
     geo_areas_free(a);
     return rc;
@@ -640,7 +648,8 @@ int geo_areas_load_file(const char *path, struct geo_areas **out, char *why, siz
             continue;
         if (k <= 0) {
             rc = AM_EIO;
-            snprintf(inner, sizeof(inner), "cannot read: %s", k < 0 ? strerror(errno) : "short file");
+            snprintf(inner, sizeof(inner), "cannot read: %s",
+                     k < 0 ? strerror(errno) : "short file");
             goto out;
         }
         got += (size_t)k;
@@ -797,9 +806,9 @@ int geo_areas_nearest(const struct geo_areas *a, double lat, double lon, double 
                         continue;
                     size_t e1 = e0 + GEO_CHUNK < edges ? e0 + GEO_CHUNK : edges;
                     for (size_t e = e0; e < e1; e++) {
-                        double d = segment_dist((xy[2 * e] - lon) * kx, (xy[2 * e + 1] - lat) * ky,
-                                                (xy[2 * e + 2] - lon) * kx,
-                                                (xy[2 * e + 3] - lat) * ky);
+                        double d =
+                            segment_dist((xy[2 * e] - lon) * kx, (xy[2 * e + 1] - lat) * ky,
+                                         (xy[2 * e + 2] - lon) * kx, (xy[2 * e + 3] - lat) * ky);
                         if (d <= bound && d < best_d) {
                             best_d = d;
                             bound = d;
@@ -852,8 +861,8 @@ ACCESSOR(parent, parent)
 void geo_areas_bounds(const struct geo_areas *a, double *min_lat, double *min_lon, double *max_lat,
                       double *max_lon)
 {
-    *min_lat = a->box.min_lat;
-    *min_lon = a->box.min_lon;
-    *max_lat = a->box.max_lat;
-    *max_lon = a->box.max_lon;
+    *min_lat = a ? a->box.min_lat : NAN;
+    *min_lon = a ? a->box.min_lon : NAN;
+    *max_lat = a ? a->box.max_lat : NAN;
+    *max_lon = a ? a->box.max_lon : NAN;
 }
