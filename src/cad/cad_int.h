@@ -39,7 +39,6 @@ int cad_apply_premise(struct store_conn *c, struct store_cmd *cmd, struct cad_op
 /* Appends to `out` the premise notes whose radius covers the point. */
 int cad_premise_near(struct store_conn *c, double lat, double lon, json_t *out);
 
-
 /* Sets a failure reason (as cmd->answer, a plain sentence) and returns rc. */
 int cad_fail(struct store_cmd *cmd, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
