@@ -53,7 +53,11 @@ struct auth {
     struct store *st;
     struct auth_opts o;
     sem_t hash_slots;
+    /* Unknown users are checked against this, so that timing does not tell them apart.
+     * Made at the first such login: an Argon2id hash at start would slow every start. */
     char dummy_hash[crypto_pwhash_STRBYTES];
+    bool dummy_ready;
+    pthread_mutex_t dummy_mu;
     pthread_rwlock_t cache_lock;
     struct cache_entry *cache;
 };
@@ -193,14 +197,7 @@ int auth_new(struct auth **out, struct store *st, const struct auth_opts *o)
     a->o = *o;
     sem_init(&a->hash_slots, 0, MAX_PARALLEL_HASH);
     pthread_rwlock_init(&a->cache_lock, NULL);
-    /* Unknown users are checked against this, so that timing does not tell them apart. */
-    char pw[33];
-    am_id_new(pw);
-    int rc = hash_password(a, pw, a->dummy_hash);
-    if (rc) {
-        auth_free(a);
-        return rc;
-    }
+    pthread_mutex_init(&a->dummy_mu, NULL);
     *out = a;
     return 0;
 }
@@ -210,6 +207,7 @@ void auth_free(struct auth *a)
     if (!a)
         return;
     sem_destroy(&a->hash_slots);
+    pthread_mutex_destroy(&a->dummy_mu);
     pthread_rwlock_destroy(&a->cache_lock);
     free(a->cache);
     free(a);
@@ -485,7 +483,15 @@ int auth_login(struct auth *a, const char *username, const char *password,
         return rc;
     int64_t now = am_now_us();
     if (!u.found || u.disabled) {
-        verify_password(a, a->dummy_hash, password);
+        pthread_mutex_lock(&a->dummy_mu);
+        if (!a->dummy_ready) {
+            char pw[AM_ID_BUFSZ];
+            am_id_new(pw);
+            a->dummy_ready = hash_password(a, pw, a->dummy_hash) == 0;
+        }
+        pthread_mutex_unlock(&a->dummy_mu);
+        if (a->dummy_ready)
+            verify_password(a, a->dummy_hash, password);
         return AM_EAUTH;
     }
     if (u.locked_until > now)

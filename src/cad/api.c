@@ -21,14 +21,30 @@ struct op_route {
 
 static struct op_route op_routes[CAD_OP_COUNT];
 
+/* An operation in flight: the command and what its apply needs, freed after the answer. */
+struct op_call {
+    struct store_cmd cmd;
+    struct cad_op_ctx x;
+};
+
+static void op_call_free(struct store_cmd *cmd)
+{
+    struct op_call *call = (struct op_call *)cmd; /* cmd is the first member */
+    json_decref(call->x.result);
+    free(call);
+}
+
 static void run_op(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct op_route *o = arg;
-    struct cad_op_ctx x;
-    struct store_cmd cmd;
-    cad_cmd_init(&cmd, &x, o->cad, o->op, req->nparams ? req->param[0] : NULL, req->json);
-    http_run_command(req, resp, o->cad->st, &cmd, NULL);
-    json_decref(x.result);
+    struct op_call *call = malloc(sizeof(*call));
+    if (!call) {
+        http_problem_err(resp, req, AM_ENOMEM, NULL);
+        return;
+    }
+    cad_cmd_init(&call->cmd, &call->x, o->cad, o->op, req->nparams ? req->param[0] : NULL,
+                 req->json);
+    http_run_command(req, resp, o->cad->st, &call->cmd, op_call_free);
 }
 
 static void answer(struct http_req *req, struct http_resp *resp, int rc, json_t *v,

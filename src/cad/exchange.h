@@ -69,10 +69,11 @@ struct cad_incident_import {
  * in range, phone numbers plausible, strings within the sizes of `out` and
  * free of control characters.
  *
- * Returns 0 with `out` filled, or AM_EINVAL with `out` zeroed and a one-line
- * reason naming the field in `why` (e.g. "locationComponent[0].locationByValue:
- * latitude 123.4 out of range"); AM_ENOMEM if memory runs out. Never keeps
- * a reference to `buf`; allocates nothing the caller must free.
+ * Returns 0 with `out` filled, or AM_EINVAL with `out` zeroed and a reason
+ * naming the field in `why`, one line of printable ASCII (e.g.
+ * "locationComponent[0].locationByValue: latitude 123.4 out of range");
+ * AM_ENOMEM if memory runs out. A call time before 1970 is refused. Never
+ * keeps a reference to `buf`; allocates nothing the caller must free.
  */
 int cad_eido_import(const char *buf, size_t len, struct cad_incident_import *out, char *why,
                     size_t whysz);

@@ -96,6 +96,16 @@ int cad_logbook_add(struct store *st, const char *actor, const char *category, c
     return rc;
 }
 
+struct entry_call {
+    struct store_cmd cmd; /* first: the completion gets the command back */
+    struct entry e;
+};
+
+static void entry_call_free(struct store_cmd *cmd)
+{
+    free(cmd);
+}
+
 static void post_entry(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct store *st = arg;
@@ -107,9 +117,16 @@ static void post_entry(struct http_req *req, struct http_resp *resp, void *arg)
         http_problem(resp, req, 422, "validation", "Invalid request", "%s", why);
         return;
     }
-    struct entry e = {category, text, 0};
-    struct store_cmd cmd = {.apply = apply_add, .arg = &e};
-    http_run_command(req, resp, st, &cmd, NULL);
+    struct entry_call *call = calloc(1, sizeof(*call));
+    if (!call) {
+        http_problem_err(resp, req, AM_ENOMEM, NULL);
+        return;
+    }
+    /* The strings point into req->json, which lives until the answer is written. */
+    call->e = (struct entry){category, text, 0};
+    call->cmd.apply = apply_add;
+    call->cmd.arg = &call->e;
+    http_run_command(req, resp, st, &call->cmd, entry_call_free);
 }
 
 struct page {

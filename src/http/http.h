@@ -64,6 +64,7 @@ struct http_resp {
     size_t body_len;
     char headers[512]; /* extra "Name: value\r\n" lines */
     bool close;        /* close the connection after this response */
+    bool pending;      /* answered later, by http_run_command's completion */
 };
 
 typedef void (*http_handler)(struct http_req *req, struct http_resp *resp, void *arg);
@@ -143,16 +144,20 @@ const char *http_arg(const struct http_req *req, const char *name);
 
 struct store_cmd;
 /*
- * Runs a write command for a request and answers it: sets the actor, the
- * Idempotency-Key (scoped to the user) and the request's fingerprint,
- * waits for the commit, then answers with cmd->status and cmd->answer (JSON
- * text set by apply), or with a problem for cmd->rc. A retry with the same
- * key gets the first answer again (header idempotent-replayed: true); the
- * same key with a different request gets 422 idempotency-key-reused.
- * A failing apply may leave a plain-text reason in cmd->answer: it becomes
- * the problem's detail, else `detail` (may be NULL).
+ * Runs a write command for a request, asynchronously: sets the actor, the
+ * Idempotency-Key (scoped to the user) and the request's fingerprint, and
+ * queues it to the store; the worker is free at once. After the commit the
+ * store's writer answers with cmd->status and cmd->answer (JSON text set by
+ * apply), or with a problem for cmd->rc (a failing apply may leave a
+ * plain-text reason in cmd->answer: it becomes the problem's detail). A
+ * retry with the same key gets the first answer again (header
+ * idempotent-replayed: true); the same key with a different request gets
+ * 422 idempotency-key-reused.
+ * `cmd` must be on the heap with what apply needs; `cleanup(cmd)` (may be
+ * NULL) frees it once the answer is built, whether or not it ran. The
+ * request (and its body and JSON) stays valid until then.
  */
 void http_run_command(struct http_req *req, struct http_resp *resp, struct store *st,
-                      struct store_cmd *cmd, const char *detail);
+                      struct store_cmd *cmd, void (*cleanup)(struct store_cmd *cmd));
 
 #endif

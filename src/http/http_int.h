@@ -7,6 +7,7 @@
 #define AM_HTTP_INT_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 #include <libwebsockets.h>
 
@@ -44,6 +45,7 @@ struct http_job {
     size_t sent;
     bool headers_sent;
     char method_name[8];
+    int async_refs; /* see http_job_finished */
 };
 
 struct stream_client;
@@ -78,6 +80,16 @@ struct http_server {
     struct loop_task *tasks_head, *tasks_tail;
     struct stream stream;
 };
+
+/* The job a response belongs to. */
+#define http_job_of(resp) ((struct http_job *)((char *)(resp)-offsetof(struct http_job, resp)))
+/*
+ * A job whose handler answers later (resp.pending) is shared by the worker and the completion
+ * (async_refs = 2); each calls http_job_finished when done with it, and the last one hands it
+ * back to the loop. Thread-safe.
+ */
+void http_job_finished(struct http_job *job);
+void http_job_to_loop(struct http_job *job);
 
 /* Runs fn(s, arg) on the loop thread soon. Thread-safe. */
 int http_post_task(struct http_server *s, void (*fn)(struct http_server *, void *), void *arg);

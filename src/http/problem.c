@@ -131,45 +131,21 @@ const char *http_arg(const struct http_req *req, const char *name)
     return NULL;
 }
 
-void http_run_command(struct http_req *req, struct http_resp *resp, struct store *st,
-                      struct store_cmd *cmd, const char *detail)
+/* What a command in flight carries to its completion on the writer thread. */
+struct pending {
+    struct store_cmd *cmd;
+    void (*cleanup)(struct store_cmd *cmd);
+    struct http_job *job;
+};
+
+/* Turns a finished command into the response. */
+static void answer_command(struct http_req *req, struct http_resp *resp, struct store_cmd *cmd)
 {
-    cmd->actor = req->who.username;
-    if (req->idem_bad) {
-        http_problem(resp, req, 400, "bad-idempotency-key", "Bad Idempotency-Key",
-                     "the key must be 1 to %d printable characters", STORE_IDEM_KEY_MAX);
-        return;
-    }
-    if (req->idem_key[0]) {
-        size_t n = strlen(req->idem_key);
-        bool ok = n <= STORE_IDEM_KEY_MAX && am_utf8_valid(req->idem_key, n);
-        for (size_t i = 0; ok && i < n; i++)
-            ok = (unsigned char)req->idem_key[i] >= 0x20;
-        if (!ok) {
-            http_problem(resp, req, 400, "bad-idempotency-key", "Bad Idempotency-Key",
-                         "the key must be 1 to %d printable characters", STORE_IDEM_KEY_MAX);
-            return;
-        }
-        cmd->idem_key = req->idem_key;
-        cmd->idem_scope = req->who.username;
-        /* The fingerprint binds the key to this exact request. */
-        struct am_buf b;
-        am_buf_init(&b, 0);
-        if (am_buf_printf(&b, "%d %s\n", (int)req->method, req->path) ||
-            am_buf_append(&b, req->body ? req->body : "", req->body_len)) {
-            am_buf_release(&b);
-            http_problem_err(resp, req, AM_ENOMEM, NULL);
-            return;
-        }
-        am_sha256(b.data, b.len, cmd->idem_fp);
-        am_buf_release(&b);
-    }
-    int rc = store_write(st, cmd);
     if (cmd->idem_mismatch) {
         http_problem(resp, req, 422, "idempotency-key-reused", "Idempotency key reused",
                      "this Idempotency-Key was already used for a different request");
-    } else if (rc) {
-        http_problem_err(resp, req, rc, cmd->answer ? cmd->answer : detail);
+    } else if (cmd->rc) {
+        http_problem_err(resp, req, cmd->rc, cmd->answer);
     } else {
         char *answer = cmd->answer;
         cmd->answer = NULL;
@@ -180,4 +156,78 @@ void http_run_command(struct http_req *req, struct http_resp *resp, struct store
     }
     free(cmd->answer);
     cmd->answer = NULL;
+}
+
+/* Runs on the store's writer thread after the commit: answer, clean up, wake the loop. */
+static void command_done(struct store_cmd *cmd)
+{
+    struct pending *p = cmd->done_arg;
+    struct http_job *job = p->job;
+    answer_command(&job->req, &job->resp, cmd);
+    if (p->cleanup)
+        p->cleanup(cmd);
+    free(p);
+    http_job_finished(job);
+}
+
+void http_run_command(struct http_req *req, struct http_resp *resp, struct store *st,
+                      struct store_cmd *cmd, void (*cleanup)(struct store_cmd *cmd))
+{
+    cmd->actor = req->who.username;
+    int rc = 0;
+    if (req->idem_bad) {
+        http_problem(resp, req, 400, "bad-idempotency-key", "Bad Idempotency-Key",
+                     "the key must be 1 to %d printable characters", STORE_IDEM_KEY_MAX);
+        goto refused;
+    }
+    if (req->idem_key[0]) {
+        size_t n = strlen(req->idem_key);
+        bool ok = n <= STORE_IDEM_KEY_MAX && am_utf8_valid(req->idem_key, n);
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (unsigned char)req->idem_key[i] >= 0x20;
+        if (!ok) {
+            http_problem(resp, req, 400, "bad-idempotency-key", "Bad Idempotency-Key",
+                         "the key must be 1 to %d printable characters", STORE_IDEM_KEY_MAX);
+            goto refused;
+        }
+        cmd->idem_key = req->idem_key;
+        cmd->idem_scope = req->who.username;
+        /* The fingerprint binds the key to this exact request. */
+        struct am_buf b;
+        am_buf_init(&b, 0);
+        if (am_buf_printf(&b, "%d %s\n", (int)req->method, req->path) ||
+            am_buf_append(&b, req->body ? req->body : "", req->body_len)) {
+            am_buf_release(&b);
+            http_problem_err(resp, req, AM_ENOMEM, NULL);
+            goto refused;
+        }
+        am_sha256(b.data, b.len, cmd->idem_fp);
+        am_buf_release(&b);
+    }
+    /* The worker goes back to the pool; the writer answers after the commit. */
+    struct pending *p = malloc(sizeof(*p));
+    if (!p) {
+        http_problem_err(resp, req, AM_ENOMEM, NULL);
+        goto refused;
+    }
+    p->cmd = cmd;
+    p->cleanup = cleanup;
+    p->job = http_job_of(resp);
+    cmd->done = command_done;
+    cmd->done_arg = p;
+    resp->pending = true;
+    p->job->async_refs = 2; /* the worker and the completion */
+    rc = store_submit(st, cmd);
+    if (rc) {
+        resp->pending = false;
+        free(p);
+        http_problem_err(resp, req, rc, NULL);
+        goto refused;
+    }
+    return;
+refused:
+    free(cmd->answer);
+    cmd->answer = NULL;
+    if (cleanup)
+        cleanup(cmd);
 }

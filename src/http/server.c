@@ -211,11 +211,33 @@ static void job_run(void *arg)
         }
     }
     r->fn(req, resp, r->arg);
+    /* A command in flight is answered by its completion. The job is shared with it until both
+     * are done with it: whichever finishes last hands it to the loop. Nothing of the response
+     * may be read here: the completion may be writing it. */
+    if (resp->pending) {
+        if (__atomic_sub_fetch(&job->async_refs, 1, __ATOMIC_ACQ_REL) == 0)
+            http_job_to_loop(job);
+        return;
+    }
     if (!resp->status)
         http_problem(resp, req, 500, "internal", "Internal error", NULL);
 out:
     if (http_post_task(s, job_ready, job))
         AM_BUG("cannot post to the loop");
+}
+
+void http_job_to_loop(struct http_job *job)
+{
+    if (!job->resp.status)
+        http_problem(&job->resp, &job->req, 500, "internal", "Internal error", NULL);
+    if (http_post_task(job->srv, job_ready, job))
+        AM_BUG("cannot post to the loop");
+}
+
+void http_job_finished(struct http_job *job)
+{
+    if (__atomic_sub_fetch(&job->async_refs, 1, __ATOMIC_ACQ_REL) == 0)
+        http_job_to_loop(job);
 }
 
 static void dispatch(struct conn *c, struct http_job *job)

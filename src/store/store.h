@@ -79,6 +79,7 @@ struct store_cmd {
     const char *idem_scope;         /* keys are unique per scope (e.g. the user) */
     uint8_t idem_fp[AM_SHA256_LEN]; /* fingerprint of the request the key was sent with */
     store_done_fn done;             /* async completion (writer thread), or NULL to wait */
+    void *done_arg;                 /* for done */
 
     /* Set by apply(): the answer, kept with the idempotency key. */
     int status;   /* e.g. an HTTP status */
