@@ -184,6 +184,7 @@ int app_open(struct app *a, bool serve)
                           .locate = locate,
                           .locate_arg = a};
     am_strlcpy(co.default_prefecture, c->cad_default_prefecture, sizeof(co.default_prefecture));
+    am_strlcpy(co.agency, c->cad_agency, sizeof(co.agency));
     rc = cad_new(&a->cad, a->store, &co);
     if (rc || !serve)
         return rc;

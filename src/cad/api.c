@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cad/cad_int.h"
+#include "cad/exchange.h"
 
 #define R(x) AM_ROLE_BIT(AM_ROLE_##x)
 static const unsigned ROOM = R(ADMIN) | R(SUPERVISOR) | R(DISPATCHER);
@@ -25,19 +26,21 @@ static struct op_route op_routes[CAD_OP_COUNT];
 struct op_call {
     struct store_cmd cmd;
     struct cad_op_ctx x;
+    json_t *owned_req; /* a request built here (EIDO import), not the body's */
 };
 
 static void op_call_free(struct store_cmd *cmd)
 {
     struct op_call *call = (struct op_call *)cmd; /* cmd is the first member */
     json_decref(call->x.result);
+    json_decref(call->owned_req);
     free(call);
 }
 
 static void run_op(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct op_route *o = arg;
-    struct op_call *call = malloc(sizeof(*call));
+    struct op_call *call = calloc(1, sizeof(*call));
     if (!call) {
         http_problem_err(resp, req, AM_ENOMEM, NULL);
         return;
@@ -45,6 +48,142 @@ static void run_op(struct http_req *req, struct http_resp *resp, void *arg)
     cad_cmd_init(&call->cmd, &call->x, o->cad, o->op, req->nparams ? req->param[0] : NULL,
                  req->json);
     http_run_command(req, resp, o->cad->st, &call->cmd, op_call_free);
+}
+
+/* The agency id this centre signs its exchanges with (EIDO agency, CAP sender). */
+static const char *agency_of(struct cad *cad)
+{
+    return cad->o.agency[0] ? cad->o.agency : "dgsn.ma";
+}
+
+static bool type_known(struct cad *cad, const char *code)
+{
+    json_t *types = NULL;
+    bool found = false;
+    if (cad_type_list(cad, &types))
+        return false;
+    size_t i;
+    json_t *t;
+    json_array_foreach(types, i, t) found =
+        found || !strcmp(json_string_value(json_object_get(t, "code")), code);
+    json_decref(types);
+    return found;
+}
+
+/*
+ * Opens an incident handed over by another centre as an EIDO document. A
+ * type this centre does not know becomes OTHER; where it came from and its
+ * number there head the narrative.
+ */
+static void import_eido(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct cad *cad = arg;
+    struct cad_incident_import *imp = calloc(1, sizeof(*imp));
+    char why[256];
+    if (!imp) {
+        http_problem_err(resp, req, AM_ENOMEM, NULL);
+        return;
+    }
+    int rc = cad_eido_import(req->body ? req->body : "", req->body_len, imp, why, sizeof(why));
+    if (rc) {
+        free(imp);
+        if (rc == AM_EINVAL)
+            http_problem(resp, req, 422, "invalid-eido", "Invalid EIDO document", "%s", why);
+        else
+            http_problem_err(resp, req, rc, NULL);
+        return;
+    }
+    bool known = type_known(cad, imp->type);
+    struct am_buf narrative;
+    am_buf_init(&narrative, 0);
+    rc = am_buf_printf(&narrative, "Transmis par / محال من %s (%s)%s%s%s", imp->remote_agency,
+                       imp->remote_number, known ? "" : ", type ", known ? "" : imp->type,
+                       imp->narrative[0] ? "\n" : "");
+    /* Keep within the narrative's 4000 bytes, cutting only between UTF-8 characters. */
+    size_t room = narrative.len < 4000 ? 4000 - narrative.len : 0, n = strlen(imp->narrative);
+    if (n > room) {
+        n = room;
+        while (n > 0 && ((unsigned char)imp->narrative[n] & 0xc0) == 0x80)
+            n--;
+    }
+    if (!rc)
+        rc = am_buf_append(&narrative, imp->narrative, n);
+    json_t *open =
+        rc ? NULL
+           : json_pack("{ss ss}", "type", known ? imp->type : "OTHER", "narrative", narrative.data);
+    am_buf_release(&narrative);
+    if (open && imp->priority)
+        json_object_set_new(open, "priority", json_integer(imp->priority));
+    if (open && (imp->caller_name[0] || imp->caller_phone[0])) {
+        json_t *caller = json_object();
+        if (imp->caller_name[0])
+            json_object_set_new(caller, "name", json_string(imp->caller_name));
+        if (imp->caller_phone[0])
+            json_object_set_new(caller, "phone", json_string(imp->caller_phone));
+        json_object_set_new(open, "caller", caller);
+    }
+    if (open && (imp->has_location || imp->address[0])) {
+        json_t *loc = json_object();
+        if (imp->has_location) {
+            json_object_set_new(loc, "lat", json_real(imp->lat));
+            json_object_set_new(loc, "lon", json_real(imp->lon));
+        }
+        if (imp->address[0])
+            json_object_set_new(loc, "address", json_string(imp->address));
+        json_object_set_new(open, "location", loc);
+    }
+    /* The call time is kept when it is recent enough for an open incident. */
+    int64_t now = am_now_us();
+    if (open && imp->call_us && imp->call_us > now - 86000000000LL && imp->call_us <= now) {
+        char ts[AM_TIME_BUFSZ];
+        json_object_set_new(open, "call_time",
+                            json_string(am_time_fmt(imp->call_us, ts, sizeof(ts))));
+    }
+    free(imp);
+    struct op_call *call = open ? calloc(1, sizeof(*call)) : NULL;
+    if (!call) {
+        json_decref(open);
+        http_problem_err(resp, req, AM_ENOMEM, NULL);
+        return;
+    }
+    call->owned_req = open;
+    cad_cmd_init(&call->cmd, &call->x, cad, CAD_INCIDENT_OPEN, NULL, open);
+    http_run_command(req, resp, cad->st, &call->cmd, op_call_free);
+}
+
+static void export_eido(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct cad *cad = arg;
+    json_t *inc = NULL, *doc = NULL;
+    int rc = cad_incident_get(cad, req->param[0], &inc);
+    if (!rc)
+        rc = cad_eido_export(inc, agency_of(cad), &doc);
+    json_decref(inc);
+    if (rc) {
+        http_problem_err(resp, req, rc, rc == AM_ENOTFOUND ? "no such incident" : NULL);
+        return;
+    }
+    http_json(resp, 200, doc);
+}
+
+static void export_cap(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct cad *cad = arg;
+    json_t *inc = NULL;
+    struct am_buf xml;
+    am_buf_init(&xml, 4 * 1024 * 1024);
+    char sender[160];
+    snprintf(sender, sizeof(sender), "cic@%s", agency_of(cad));
+    int rc = cad_incident_get(cad, req->param[0], &inc);
+    if (!rc)
+        rc = cad_cap_export(inc, sender, NULL, NULL, &xml);
+    json_decref(inc);
+    if (rc) {
+        am_buf_release(&xml);
+        http_problem_err(resp, req, rc, rc == AM_ENOTFOUND ? "no such incident" : NULL);
+        return;
+    }
+    http_text(resp, 200, "application/xml; charset=utf-8", am_buf_steal(&xml));
 }
 
 static void answer(struct http_req *req, struct http_resp *resp, int rc, json_t *v,
@@ -189,6 +328,12 @@ int cad_routes(struct http_server *srv, struct cad *cad)
     rc = rc ? rc
             : http_route(srv, HTTP_GET, "/api/v1/stats/response-times", COMMAND, 0, stats_response,
                          cad);
+    rc = rc ? rc : http_route(srv, HTTP_POST, "/api/v1/incidents/eido", ROOM, 0, import_eido, cad);
+    rc = rc ? rc
+            : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/eido", ROOM, 0, export_eido,
+                         cad);
+    rc = rc ? rc
+            : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/cap", ROOM, 0, export_cap, cad);
     rc = rc ? rc : cad_logbook_routes(srv, cad->st);
     return rc;
 }

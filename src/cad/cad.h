@@ -49,6 +49,7 @@ struct cad_opts {
     cad_locate_fn locate; /* NULL: incidents get no place */
     void *locate_arg;
     char default_prefecture[8]; /* numbering when a call has no coordinates, e.g. "CAS" */
+    char agency[128];           /* this centre's id in EIDO and CAP, e.g. "casablanca.dgsn.ma" */
     int64_t ack_timeout_s;      /* dispatched without acknowledgement (default 120) */
     int64_t onscene_timeout_s;  /* on scene without an update (default 1800) */
 };

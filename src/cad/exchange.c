@@ -370,12 +370,18 @@ static int html_from_text(struct am_buf *b, const char *s)
 static int text_from_html(struct am_buf *b, const char *s, size_t n)
 {
     int rc = 0;
+    const char *gt = NULL; /* the next '>' at or after i, once looked for */
+    bool gt_known = false;
     for (size_t i = 0; i < n && rc == 0;) {
         char c = s[i];
         if (c == '<' && i + 1 < n &&
             (isalpha((unsigned char)s[i + 1]) || s[i + 1] == '/' || s[i + 1] == '!' ||
              s[i + 1] == '?')) {
-            const char *gt = memchr(s + i, '>', n - i);
+            /* Each byte is searched once: "<a<a<a..." without '>' stays linear. */
+            if (!gt_known || (gt && gt < s + i)) {
+                gt = memchr(s + i, '>', n - i);
+                gt_known = true;
+            }
             if (gt) {
                 size_t j = i + 1;
                 bool closing = s[j] == '/';
@@ -768,7 +774,7 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
 
     if (v.merged_into) {
         json_t *merges = json_array(), *m;
-        snprintf(id, sizeof(id), "%s.merge@%s", v.number, agency);
+        snprintf(id, sizeof(id), "%.96s.merge@%s", v.number, agency);
         m = component(&b, id, v.latest_us, agency);
         snprintf(id, sizeof(id), URN_INCIDENT "%s:%s", v.merged_into, agency);
         jset(&b, m, "incidentTrackingIdentifier", json_string(id));
@@ -781,7 +787,7 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
         size_t i;
         json_array_foreach(v.links, i, e)
         {
-            snprintf(id, sizeof(id), "%s.link.%zu@%s", v.number, i + 1, agency);
+            snprintf(id, sizeof(id), "%.96s.link.%zu@%s", v.number, i + 1, agency);
             json_t *l = component(&b, id, v.latest_us, agency);
             snprintf(id, sizeof(id), URN_INCIDENT "%s:%s", json_string_value(e), agency);
             jset(&b, l, "incidentTrackingIdentifier", json_string(id));
@@ -793,16 +799,16 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
 
     /* The incident. */
     char loc_id[128], caller_id[128], callback_id[128], narrative_id[128];
-    snprintf(loc_id, sizeof(loc_id), "%s.location@%s", v.number, agency);
-    snprintf(caller_id, sizeof(caller_id), "%s.caller@%s", v.number, agency);
-    snprintf(callback_id, sizeof(callback_id), "%s.callback@%s", v.number, agency);
-    snprintf(narrative_id, sizeof(narrative_id), "%s.narrative@%s", v.number, agency);
+    snprintf(loc_id, sizeof(loc_id), "%.96s.location@%s", v.number, agency);
+    snprintf(caller_id, sizeof(caller_id), "%.96s.caller@%s", v.number, agency);
+    snprintf(callback_id, sizeof(callback_id), "%.96s.callback@%s", v.number, agency);
+    snprintf(narrative_id, sizeof(narrative_id), "%.96s.narrative@%s", v.number, agency);
     bool has_loc = v.has_ll || (v.address && *v.address) || place_text(&v, "region", "fr") ||
                    place_text(&v, "prefecture", "fr");
     bool has_caller = (v.caller_name && *v.caller_name) || (v.caller_phone && *v.caller_phone);
     bool has_narrative = v.narrative && *v.narrative;
 
-    snprintf(id, sizeof(id), "%s.incident@%s", v.number, agency);
+    snprintf(id, sizeof(id), "%.96s.incident@%s", v.number, agency);
     json_t *inc = component(&b, id, v.latest_us, agency);
     jset(&b, inc, "incidentTypeCommonRegistryText", json_string(v.type));
     jset(&b, inc, "incidentTypeInternalCode", json_string(v.type));
@@ -827,7 +833,7 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
         jset(&b, inc, "notesReference", jrefs1(narrative_id));
     if (v.disposition && *v.disposition) {
         json_t *disp = json_array(), *d;
-        snprintf(id, sizeof(id), "%s.disposition@%s", v.number, agency);
+        snprintf(id, sizeof(id), "%.96s.disposition@%s", v.number, agency);
         d = component(&b, id, v.latest_us, agency);
         jset(&b, d, "dispositionCommonRegistryCode", json_string(v.disposition));
         jset(&b, d, "dispositionPrimaryIndicator", json_true());
@@ -845,7 +851,7 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
 
     /* The call, and how to call the caller back. */
     json_t *calls = json_array();
-    snprintf(id, sizeof(id), "%s.call@%s", v.number, agency);
+    snprintf(id, sizeof(id), "%.96s.call@%s", v.number, agency);
     json_t *call = component(&b, id, v.call_us, agency);
     jset(&b, call, "standardPrimaryCallType", json_string("emergency"));
     jset(&b, call, "direction", json_string("incoming"));
@@ -884,7 +890,7 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
             if (assigned < 0)
                 assigned = v.created_us;
             char rid[128];
-            snprintf(rid, sizeof(rid), "%s.unit.%zu@%s", v.number, i + 1, agency);
+            snprintf(rid, sizeof(rid), "%.96s.unit.%zu@%s", v.number, i + 1, agency);
             json_t *r = component(&b, rid, released >= 0 ? released : assigned, agency);
             jset(&b, r, "emergencyResourceTypeCommonRegistryText", json_string("LawEnforcement"));
             if (kind)
@@ -905,7 +911,7 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
             jset(&b, r, "agentReference", json_array());
             jpush(&b, resources, r);
 
-            snprintf(id, sizeof(id), "%s.dispatch.%zu@%s", v.number, i + 1, agency);
+            snprintf(id, sizeof(id), "%.96s.dispatch.%zu@%s", v.number, i + 1, agency);
             json_t *d = component(&b, id, assigned, agency);
             jset(&b, d, "agencyReference", jref(agency));
             jset(&b, d, "emergencyResourceReference", jrefs1(rid));
@@ -933,7 +939,7 @@ int cad_eido_export(const json_t *incident, const char *agency, json_t **out)
         int64_t ts;
         const char *text = opt_str(e, "text", &bad), *author = opt_str(e, "author", &bad);
         opt_time(e, "ts", &ts);
-        snprintf(id, sizeof(id), "%s.note.%zu@%s", v.number, i + 1, agency);
+        snprintf(id, sizeof(id), "%.96s.note.%zu@%s", v.number, i + 1, agency);
         json_t *n = component(&b, id, ts >= 0 ? ts : v.latest_us, agency);
         am_buf_release(&x);
         if (html_from_text(&x, text))
@@ -1050,7 +1056,7 @@ static int rd_str(struct reader *r, const json_t *o, const char *k, const char *
     *n = 0;
     if (!v || json_is_null(v))
         return 0;
-    snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", k);
+    snprintf(p, sizeof(p), "%.96s%s%s", path, *path ? "." : "", k);
     if (!json_is_string(v))
         return refuse(r, p, "a string was expected");
     *s = json_string_value(v);
@@ -1070,7 +1076,7 @@ static int rd_list(struct reader *r, const json_t *o, const char *k, const char 
     l->n = 0;
     if (!v || json_is_null(v))
         return 0;
-    snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", k);
+    snprintf(p, sizeof(p), "%.96s%s%s", path, *path ? "." : "", k);
     if (json_is_array(v)) {
         if (json_array_size(v) > max) {
             snprintf(r->why, r->whysz, "%s: more than %zu elements", p, max);
@@ -1113,7 +1119,7 @@ static int rd_refs(struct reader *r, const json_t *o, const char *k, const char 
         json_t *e = jl_at(&l, i);
         const char *s;
         size_t n;
-        snprintf(p, sizeof(p), "%s.%s[%zu]", path, k, i);
+        snprintf(p, sizeof(p), "%.96s.%s[%zu]", path, k, i);
         if (!json_is_object(e))
             return refuse(r, p, "a reference {\"$ref\": ...} was expected");
         rc = rd_str(r, e, "$ref", p, &s, &n);
@@ -1147,7 +1153,7 @@ static int rd_ntext(struct reader *r, const json_t *o, const char *k, const char
     *n = 0;
     if (!v || json_is_null(v))
         return 0;
-    snprintf(p, sizeof(p), "%s.%s", path, k);
+    snprintf(p, sizeof(p), "%.96s.%s", path, k);
     if (json_is_array(v)) {
         if (json_array_size(v) == 0)
             return 0;
@@ -1216,7 +1222,7 @@ static bool xml_find(const char *x, size_t n, size_t from, const char *local, si
             continue;
         /* A name ends at '<' too, and is short: "<a<a<a..." must not cost n squared. */
         size_t j = i + 1, k = j;
-        while (k < n && x[k] != '>' && x[k] != '/' &&
+        while (k < n && k - j < 64 && x[k] != '>' && x[k] != '/' && x[k] != '<' &&
                !isspace((unsigned char)x[k]))
             k++;
         size_t name = j;
@@ -1361,7 +1367,7 @@ static int read_pidf(struct reader *r, const char *x, size_t n, const char *path
             tmp->len -= 2;
     }
     char p[192];
-    snprintf(p, sizeof(p), "%s (civicAddress)", path);
+    snprintf(p, sizeof(p), "%.96s (civicAddress)", path);
     if (rc == AM_EINVAL)
         return refuse(r, p, "invalid character reference");
     if (rc == AM_ETOOBIG)
@@ -1414,13 +1420,13 @@ static int read_location(struct reader *r, json_t *c, const char *path, struct p
     if (rc < 0)
         return rc;
     if (rc > 0 && n > 0) {
-        snprintf(p, sizeof(p), "%s.locationDescriptionText", path);
+        snprintf(p, sizeof(p), "%.96s.locationDescriptionText", path);
         rc = take_text(pl->address, sizeof(pl->address), s, n, false, p, r->why, r->whysz);
         if (rc)
             return rc;
     }
     json_t *by = json_object_get(c, "locationByValue");
-    snprintf(p, sizeof(p), "%s.locationByValue", path);
+    snprintf(p, sizeof(p), "%.96s.locationByValue", path);
     if (json_is_object(by))
         return read_geojson(r, by, p, pl);
     if (by && !json_is_null(by) && !json_is_string(by))
@@ -1492,7 +1498,7 @@ static int read_callback(struct reader *r, json_t *cb, const char *path,
         rc = rd_str(r, cb, "callBackInformationUri", path, &s, &n);
         if (rc <= 0)
             return rc;
-        snprintf(p, sizeof(p), "%s.callBackInformationUri", path);
+        snprintf(p, sizeof(p), "%.96s.callBackInformationUri", path);
         rc = phone_from_uri(r, s, n, p, out->caller_phone, sizeof(out->caller_phone));
         return rc < 0 ? rc : 0;
     }
@@ -1501,7 +1507,7 @@ static int read_callback(struct reader *r, json_t *cb, const char *path,
         return rc;
     for (size_t i = 0; i < l.n; i++) {
         json_t *u = json_array_get(l.v, i);
-        snprintf(p, sizeof(p), "%s.callBackInformationUri[%zu]", path, i);
+        snprintf(p, sizeof(p), "%.96s.callBackInformationUri[%zu]", path, i);
         if (!json_is_string(u))
             return refuse(r, p, "a string was expected");
         rc = phone_from_uri(r, json_string_value(u), json_string_length(u), p, out->caller_phone,
@@ -1533,7 +1539,7 @@ static int person_is_caller(struct reader *r, json_t *pe, const char *path, bool
         return rc;
     for (size_t i = 0; i < l.n; i++) {
         json_t *e = json_array_get(l.v, i);
-        snprintf(p, sizeof(p), "%s.personIncidentRoleRegistryText[%zu]", path, i);
+        snprintf(p, sizeof(p), "%.96s.personIncidentRoleRegistryText[%zu]", path, i);
         if (!json_is_string(e))
             return refuse(r, p, "a string was expected");
         *caller = *caller || strcasecmp(json_string_value(e), "Caller") == 0;
@@ -1549,7 +1555,7 @@ static int read_person_name(struct reader *r, json_t *pe, const char *path,
     json_t *nc = json_object_get(pe, "ncPersonComponent");
     if (!nc || json_is_null(nc))
         return 0;
-    snprintf(p, sizeof(p), "%s.ncPersonComponent", path);
+    snprintf(p, sizeof(p), "%.96s.ncPersonComponent", path);
     if (!json_is_object(nc))
         return refuse(r, p, "an object was expected");
     struct jlist names;
@@ -1557,7 +1563,7 @@ static int read_person_name(struct reader *r, json_t *pe, const char *path,
     if (rc || names.n == 0)
         return rc;
     json_t *name = jl_at(&names, 0);
-    snprintf(p, sizeof(p), "%s.ncPersonComponent.name[0]", path);
+    snprintf(p, sizeof(p), "%.96s.ncPersonComponent.name[0]", path);
     if (!json_is_object(name))
         return refuse(r, p, "an object was expected");
     const char *full, *given, *sur;
@@ -1644,7 +1650,7 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
         rc = rd_str(r, inc, "incidentTypeInternalCode", ip, &s, &n);
     if (rc < 0)
         goto out;
-    snprintf(p, sizeof(p), "%s.incidentTypeCommonRegistryText", ip);
+    snprintf(p, sizeof(p), "%.96s.incidentTypeCommonRegistryText", ip);
     if (rc == 0 || n == 0) {
         rc = refuse(r, p, "missing");
         goto out;
@@ -1666,14 +1672,14 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
     }
     json_t *common = json_object_get(inc, "incidentCommonPriorityNumber");
     if (common && !json_is_null(common) && !json_is_integer(common)) {
-        snprintf(p, sizeof(p), "%s.incidentCommonPriorityNumber", ip);
+        snprintf(p, sizeof(p), "%.96s.incidentCommonPriorityNumber", ip);
         rc = refuse(r, p, "an integer was expected");
         goto out;
     }
     if ((rc = rd_str(r, inc, "internalIncidentId", ip, &s, &n)) < 0)
         goto out;
     if (rc > 0 && n > 0) {
-        snprintf(p, sizeof(p), "%s.internalIncidentId", ip);
+        snprintf(p, sizeof(p), "%.96s.internalIncidentId", ip);
         if ((rc = take_text(out->remote_number, sizeof(out->remote_number), s, n, false, p, r->why,
                             r->whysz)))
             goto out;
@@ -1691,7 +1697,7 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
             goto out;
     }
     if (out->remote_number[0] == '\0') {
-        snprintf(p, sizeof(p), "%s.internalIncidentId", ip);
+        snprintf(p, sizeof(p), "%.96s.internalIncidentId", ip);
         rc = refuse(r, p, "missing, and no incident tracking $id");
         goto out;
     }
@@ -1794,8 +1800,11 @@ static int import_doc(struct reader *r, json_t *doc, struct cad_incident_import 
             if (rc == AM_ETOOBIG) {
                 /* A further note that does not fit: keep what does, and say so. */
                 tmp.len = mark;
-                if (tmp.len + 6 <= tmp.max)
-                    am_buf_append(&tmp, "\n[...]", 6);
+                if (tmp.data)
+                    tmp.data[mark] = '\0';
+                const char *marker = mark > 0 ? "\n[...]" : "[...]";
+                if (tmp.len + strlen(marker) <= tmp.max)
+                    am_buf_append(&tmp, marker, strlen(marker));
                 truncated = true;
                 rc = 0;
                 continue;
@@ -1975,6 +1984,13 @@ out:
         memset(out, 0, sizeof(*out));
         if (r.why[0] == '\0')
             snprintf(r.why, r.whysz, "%s", am_strerror(rc));
+        /*
+         * One printable ASCII line: jansson's reasons quote the input near the
+         * error, which may hold a newline or half a UTF-8 sequence.
+         */
+        for (char *c = r.why; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+                *c = '?';
     }
     return rc;
 }

@@ -67,6 +67,7 @@ static const struct opt opts[] = {
     I64("cad", "onscene_timeout", cad_onscene_timeout_s, 60, 7 * 86400),
     STR("cad", "default_prefecture", cad_default_prefecture),
     STR("cad", "sectors", cad_sectors),
+    STR("cad", "agency", cad_agency),
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
@@ -99,6 +100,7 @@ void am_config_defaults(struct am_config *c)
     c->cad_onscene_timeout_s = 1800;
     am_strlcpy(c->cad_default_prefecture, "CAS", sizeof(c->cad_default_prefecture));
     am_strlcpy(c->cad_sectors, "sectors/casablanca.geojson", sizeof(c->cad_sectors));
+    am_strlcpy(c->cad_agency, "casablanca.dgsn.ma", sizeof(c->cad_agency));
     am_strlcpy(c->log_level, "info", sizeof(c->log_level));
 }
 

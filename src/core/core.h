@@ -309,6 +309,7 @@ struct am_config {
     int64_t cad_ack_timeout_s;
     int64_t cad_onscene_timeout_s;
     char cad_default_prefecture[8];
+    char cad_agency[128];
     char cad_sectors[512]; /* police sectors GeoJSON; relative paths are under data_dir */
     /* [log] */
     char log_level[16];

@@ -68,6 +68,20 @@ static bool nesting_too_deep(const char *buf, size_t len)
     return false;
 }
 
+/*
+ * jansson quotes the input near an error ("near '...'"): keep the reason one
+ * line of valid UTF-8, so it can go into a problem+json answer.
+ */
+static void clean_reason(char *why)
+{
+    size_t n = strlen(why);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f)
+            why[i] = '?';
+    while (n > 0 && !am_utf8_valid(why, n))
+        why[--n] = '\0';
+}
+
 int am_json_parse_object(const char *buf, size_t len, size_t max_len, json_t **out, char *why,
                          size_t whysz)
 {
@@ -94,6 +108,7 @@ int am_json_parse_object(const char *buf, size_t len, size_t max_len, json_t **o
     if (!v) {
         snprintf(why, whysz, "malformed JSON at line %d column %d: %s", err.line, err.column,
                  err.text);
+        clean_reason(why);
         return AM_EINVAL;
     }
     if (!json_is_object(v)) {

@@ -38,6 +38,9 @@ EXPECTED_ROLES = {
     ("POST", "/api/v1/logbook"): ROOM,
     ("GET", "/api/v1/logbook"): ROOM,
     ("POST", "/api/v1/incidents"): ROOM,
+    ("POST", "/api/v1/incidents/eido"): ROOM,
+    ("GET", "/api/v1/incidents/{number}/eido"): ROOM,
+    ("GET", "/api/v1/incidents/{number}/cap"): ROOM,
     ("GET", "/api/v1/incidents"): FIELD,
     ("GET", "/api/v1/incidents/{number}"): FIELD,
     ("GET", "/api/v1/incidents/{number}/history"): FIELD,
@@ -295,6 +298,11 @@ class ApiTest(h.ServerTestCase):
         if (method, pattern) == ("POST", "/api/v1/incidents"):
             return (method, pattern, {"type": "ASSAULT", "priority": 2,
                                       "location": {"address": "Bd Zerktouni " + tag}})
+        if (method, pattern) == ("POST", "/api/v1/incidents/eido"):
+            number = self.cad_incident(tag)
+            doc = self.srv.get("/api/v1/incidents/%s/eido" % number, token=self.srv.token("admin"))
+            self.assertEqual(doc.status, 200, "setup: export %s as EIDO: %r" % (number, doc))
+            return (method, pattern, doc.json)
         if (method, pattern) == ("POST", "/api/v1/units"):
             return (method, pattern, {"callsign": "RU-" + tag.upper().replace("_", "-"),
                                       "kind": "k9"})
