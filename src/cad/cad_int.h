@@ -54,6 +54,14 @@ int cad_incident_json(struct store_conn *c, int64_t id, json_t **out);
 /* Finds an incident by number: id and status (status may be NULL). AM_ENOTFOUND. */
 int cad_incident_find(struct store_conn *c, const char *number, int64_t *id, char *status,
                       size_t statussz);
+/* A unit's state: its id, status, incident (id and number, 0 and "" if none). */
+struct cad_unit_row {
+    int64_t id, incident_id;
+    char status[20], callsign[32], number[64];
+};
+/* Finds a unit by callsign on `c`. AM_ENOTFOUND if there is none. */
+int cad_unit_find(struct store_conn *c, const char *callsign, struct cad_unit_row *u);
+
 /* A unit as JSON, read on `c`. */
 int cad_unit_json(struct store_conn *c, int64_t unit_id, json_t **out);
 

@@ -611,32 +611,6 @@ static int op_reopen(struct store_conn *c, struct store_cmd *cmd, struct cad_op_
 
 /* ------------------------------------------------------------- assign, release */
 
-struct unit_row {
-    int64_t id, incident_id;
-    char status[20], callsign[32];
-};
-
-static int unit_row_cb(struct store_row *r, void *arg)
-{
-    struct unit_row *u = arg;
-    u->id = store_row_i64(r, 0);
-    am_strlcpy(u->status, store_row_text(r, 1), sizeof(u->status));
-    u->incident_id = store_row_null(r, 2) ? 0 : store_row_i64(r, 2);
-    am_strlcpy(u->callsign, store_row_text(r, 3), sizeof(u->callsign));
-    return 0;
-}
-
-static int find_unit(struct store_conn *c, const char *callsign, struct unit_row *u)
-{
-    memset(u, 0, sizeof(*u));
-    if (strlen(callsign) > 31)
-        return AM_ENOTFOUND;
-    int rc =
-        store_query(c, "SELECT id, status, incident_id, callsign FROM units WHERE callsign = ?",
-                    unit_row_cb, u, "t", callsign);
-    return rc ? rc : u->id ? 0 : AM_ENOTFOUND;
-}
-
 static int op_assign(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x, int64_t id,
                      const char *status)
 {
@@ -650,8 +624,8 @@ static int op_assign(struct store_conn *c, struct store_cmd *cmd, struct cad_op_
         return cad_fail(cmd, AM_EINVAL, "override_reason must be 1 to 500 bytes of text");
     if (!strcmp(status, "closed"))
         return cad_fail(cmd, AM_ECONFLICT, "incident %s is closed", x->target);
-    struct unit_row u;
-    rc = find_unit(c, callsign, &u);
+    struct cad_unit_row u;
+    rc = cad_unit_find(c, callsign, &u);
     if (rc == AM_ENOTFOUND)
         return cad_fail(cmd, AM_EINVAL, "unknown unit '%.31s'", callsign);
     if (rc)
@@ -721,8 +695,8 @@ static int op_release(struct store_conn *c, struct store_cmd *cmd, struct cad_op
     int rc = cad_unpack(cmd, x->req, "{s:s}", "unit", &callsign);
     if (rc)
         return rc;
-    struct unit_row u;
-    rc = find_unit(c, callsign, &u);
+    struct cad_unit_row u;
+    rc = cad_unit_find(c, callsign, &u);
     if (rc == AM_ENOTFOUND)
         return cad_fail(cmd, AM_EINVAL, "unknown unit '%.31s'", callsign);
     if (rc)

@@ -159,19 +159,27 @@ static int op_unit_add(struct store_conn *c, struct store_cmd *cmd, struct cad_o
     return rc;
 }
 
-struct unit_state {
-    int64_t id, incident_id;
-    char status[20], number[64];
-};
-
-static int unit_state_row(struct store_row *r, void *arg)
+static int unit_row_cb(struct store_row *r, void *arg)
 {
-    struct unit_state *u = arg;
+    struct cad_unit_row *u = arg;
     u->id = store_row_i64(r, 0);
     am_strlcpy(u->status, store_row_text(r, 1), sizeof(u->status));
     u->incident_id = store_row_null(r, 2) ? 0 : store_row_i64(r, 2);
-    am_strlcpy(u->number, store_row_text(r, 3), sizeof(u->number));
+    am_strlcpy(u->callsign, store_row_text(r, 3), sizeof(u->callsign));
+    am_strlcpy(u->number, store_row_text(r, 4), sizeof(u->number));
     return 0;
+}
+
+int cad_unit_find(struct store_conn *c, const char *callsign, struct cad_unit_row *u)
+{
+    memset(u, 0, sizeof(*u));
+    if (!callsign || strlen(callsign) >= sizeof(u->callsign))
+        return AM_ENOTFOUND;
+    int rc = store_query(c,
+                         "SELECT u.id, u.status, u.incident_id, u.callsign, i.number FROM units u"
+                         " LEFT JOIN incidents i ON i.id = u.incident_id WHERE u.callsign = ?",
+                         unit_row_cb, u, "t", callsign);
+    return rc ? rc : u->id ? 0 : AM_ENOTFOUND;
 }
 
 static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x)
@@ -186,12 +194,9 @@ static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct ca
                         "at_station, out_of_service");
     if (!strcmp(status, "dispatched"))
         return cad_fail(cmd, AM_ECONFLICT, "a unit is dispatched by assigning it to an incident");
-    struct unit_state u = {0, 0, "", ""};
-    rc = store_query(c,
-                     "SELECT u.id, u.status, u.incident_id, i.number FROM units u"
-                     " LEFT JOIN incidents i ON i.id = u.incident_id WHERE u.callsign = ?",
-                     unit_state_row, &u, "t", x->target);
-    if (rc)
+    struct cad_unit_row u;
+    rc = cad_unit_find(c, x->target, &u);
+    if (rc && rc != AM_ENOTFOUND)
         return rc;
     if (!u.id)
         return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
