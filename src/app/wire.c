@@ -185,6 +185,8 @@ int app_open(struct app *a, bool serve)
                           .locate_arg = a};
     am_strlcpy(co.default_prefecture, c->cad_default_prefecture, sizeof(co.default_prefecture));
     am_strlcpy(co.agency, c->cad_agency, sizeof(co.agency));
+    memcpy(co.ack_by_priority_s, c->cad_ack_timeout_p, sizeof(co.ack_by_priority_s));
+    memcpy(co.onscene_by_priority_s, c->cad_onscene_timeout_p, sizeof(co.onscene_by_priority_s));
     rc = cad_new(&a->cad, a->store, &co);
     if (rc || !serve)
         return rc;

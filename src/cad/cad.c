@@ -235,13 +235,18 @@ static int apply_sweep(struct store_conn *c, struct store_cmd *cmd)
     struct sweep *s = cmd->arg;
     int64_t now = am_now_us();
     s->n = 0;
-    int rc = store_query(c,
-                         "SELECT u.id, u.incident_id, u.callsign, i.number, u.status, u.touched_us"
-                         " FROM units u JOIN incidents i ON i.id = u.incident_id"
-                         " WHERE u.alerted = 0 AND ((u.status = 'dispatched' AND u.touched_us < ?)"
-                         " OR (u.status = 'on_scene' AND u.touched_us < ?)) LIMIT 64",
-                         overdue_row, s, "ii", now - s->cad->o.ack_timeout_s * 1000000,
-                         now - s->cad->o.onscene_timeout_s * 1000000);
+    const int64_t *ack_s = s->cad->ack_s, *ons = s->cad->onscene_s;
+    /* The thresholds depend on the incident's priority. */
+    int rc =
+        store_query(c,
+                    "SELECT u.id, u.incident_id, u.callsign, i.number, u.status, u.touched_us"
+                    " FROM units u JOIN incidents i ON i.id = u.incident_id WHERE u.alerted = 0 AND"
+                    " ((u.status = 'dispatched' AND u.touched_us < ? - 1000000 * CASE i.priority"
+                    "   WHEN 1 THEN ? WHEN 2 THEN ? WHEN 3 THEN ? ELSE ? END)"
+                    " OR (u.status = 'on_scene' AND u.touched_us < ? - 1000000 * CASE i.priority"
+                    "   WHEN 1 THEN ? WHEN 2 THEN ? WHEN 3 THEN ? ELSE ? END)) LIMIT 64",
+                    overdue_row, s, "iiiiiiiiii", now, ack_s[1], ack_s[2], ack_s[3], ack_s[4], now,
+                    ons[1], ons[2], ons[3], ons[4]);
     for (int i = 0; i < s->n && !rc; i++) {
         struct overdue *o = &s->found[i];
         bool ack = !strcmp(o->status, "dispatched");
@@ -291,6 +296,13 @@ int cad_new(struct cad **out, struct store *st, const struct cad_opts *o)
         cad->o.ack_timeout_s = 120;
     if (cad->o.onscene_timeout_s <= 0)
         cad->o.onscene_timeout_s = 1800;
+    for (int p = 1; p <= 4; p++) {
+        cad->ack_s[p] = cad->o.ack_by_priority_s[p - 1] > 0 ? cad->o.ack_by_priority_s[p - 1]
+                                                            : cad->o.ack_timeout_s;
+        cad->onscene_s[p] = cad->o.onscene_by_priority_s[p - 1] > 0
+                                ? cad->o.onscene_by_priority_s[p - 1]
+                                : cad->o.onscene_timeout_s;
+    }
     if (!cad->o.default_prefecture[0])
         am_strlcpy(cad->o.default_prefecture, "CAS", sizeof(cad->o.default_prefecture));
     pthread_mutex_init(&cad->mu, NULL);

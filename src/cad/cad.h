@@ -52,6 +52,8 @@ struct cad_opts {
     char agency[128];           /* this centre's id in EIDO and CAP, e.g. "casablanca.dgsn.ma" */
     int64_t ack_timeout_s;      /* dispatched without acknowledgement (default 120) */
     int64_t onscene_timeout_s;  /* on scene without an update (default 1800) */
+    /* Per incident priority 1..4; 0 takes the value above. */
+    int64_t ack_by_priority_s[4], onscene_by_priority_s[4];
 };
 
 struct cad;

@@ -13,6 +13,7 @@
 struct cad {
     struct store *st;
     struct cad_opts o;
+    int64_t ack_s[5], onscene_s[5]; /* the timers' thresholds by priority 1..4 */
     pthread_t timer;
     bool timer_started;
     pthread_mutex_t mu;

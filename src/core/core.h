@@ -308,6 +308,8 @@ struct am_config {
     /* [cad] */
     int64_t cad_ack_timeout_s;
     int64_t cad_onscene_timeout_s;
+    int64_t cad_ack_timeout_p[4];     /* by priority 1..4; 0: cad_ack_timeout_s */
+    int64_t cad_onscene_timeout_p[4]; /* by priority 1..4; 0: cad_onscene_timeout_s */
     char cad_default_prefecture[8];
     char cad_agency[128];
     char cad_sectors[512]; /* police sectors GeoJSON; relative paths are under data_dir */
