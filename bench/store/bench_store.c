@@ -35,9 +35,9 @@
 
 #define BENCH_FSYNC_BLOCK 4096
 
-enum bench_mode { BENCH_GROUP, BENCH_SINGLE, BENCH_PG, BENCH_FSYNC };
+enum bench_mode { BENCH_GROUP, BENCH_SINGLE, BENCH_PG, BENCH_FSYNC, BENCH_ASYNC };
 
-static const char *const bench_mode_names[] = {"group", "single", "pg", "fsync"};
+static const char *const bench_mode_names[] = {"group", "single", "pg", "fsync", "async"};
 
 struct bench_opts {
     enum bench_mode mode;
@@ -46,6 +46,12 @@ struct bench_opts {
     const char *dir;      /* where the SQLite (or fsync probe) files are made */
     const char *conninfo; /* libpq connection string (pg) */
     bool keep;            /* keep the SQLite file afterwards */
+};
+
+/* The argument of one command: the event's data, and the seq it got. */
+struct bench_append {
+    const json_t *data;
+    int64_t seq;
 };
 
 struct bench;
@@ -65,6 +71,11 @@ struct bench_worker {
     size_t nlat, caplat;
     int rc;
     char why[256];
+    /* --mode=async: this writer is one command in flight, resubmitted on completion. */
+    struct store_cmd cmd;
+    struct bench_append append;
+    json_t *data;
+    int64_t t0, n;
 };
 
 struct bench {
@@ -77,17 +88,12 @@ struct bench {
     pthread_cond_t cv;
     bool go, abort;
     int64_t deadline_us;
-};
-
-/* The argument of one command: the event's data, and the seq it got. */
-struct bench_append {
-    const json_t *data;
-    int64_t seq;
+    int async_running; /* --mode=async: commands still in flight */
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: bench_store --mode=group|single --dir=DIR [--writers=N] [--seconds=S] "
+    fprintf(f, "usage: bench_store --mode=group|single|async --dir=DIR [--writers=N] [--seconds=S] "
                "[--keep]\n"
                "       bench_store --mode=pg --conninfo=STR [--writers=N] [--seconds=S]\n"
                "       bench_store --mode=fsync --dir=DIR [--writers=N] [--seconds=S]\n");
@@ -154,6 +160,8 @@ static void parse_args(struct bench_opts *o, int argc, char **argv)
         o->mode = BENCH_SINGLE;
     else if (strcmp(mode, "pg") == 0)
         o->mode = BENCH_PG;
+    else if (strcmp(mode, "async") == 0)
+        o->mode = BENCH_ASYNC;
     else if (strcmp(mode, "fsync") == 0)
         o->mode = BENCH_FSYNC;
     else
@@ -260,6 +268,86 @@ static void *store_worker_main(void *arg)
         w->events++;
     }
     return NULL;
+}
+
+/*
+ * --mode=async: amaned's way since its HTTP writes complete asynchronously.
+ * Each "writer" is one command in flight: queued with store_submit(), and on
+ * completion (on the store's writer thread) counted and queued again until
+ * the deadline. No thread sleeps per command.
+ */
+static void async_done(struct store_cmd *cmd);
+
+static int async_submit(struct bench_worker *w)
+{
+    json_decref(w->data);
+    w->data = event_data(w->n++);
+    if (!w->data)
+        return AM_ENOMEM;
+    w->append = (struct bench_append){w->data, 0};
+    w->cmd = (struct store_cmd){.apply = bench_apply, .arg = &w->append, .actor = w->actor,
+                                .done = async_done, .done_arg = w};
+    w->t0 = am_mono_us();
+    return store_submit(w->b->st, &w->cmd);
+}
+
+static void async_finish(struct bench_worker *w)
+{
+    json_decref(w->data);
+    w->data = NULL;
+    pthread_mutex_lock(&w->b->mu);
+    if (--w->b->async_running == 0)
+        pthread_cond_broadcast(&w->b->cv);
+    pthread_mutex_unlock(&w->b->mu);
+}
+
+static void async_done(struct store_cmd *cmd)
+{
+    struct bench_worker *w = cmd->done_arg;
+    int64_t t1 = am_mono_us();
+    free(cmd->answer);
+    cmd->answer = NULL;
+    int rc = cmd->rc;
+    if (rc)
+        worker_fail(w, rc, "store_submit failed: %s", am_strerror(rc));
+    else if (w->append.seq <= 0 || cmd->first_seq != w->append.seq)
+        worker_fail(w, rc = AM_EINTERNAL, "acknowledged without a seq%s", "");
+    else if ((rc = lat_push(w, t1 - w->t0)) == 0)
+        w->events++;
+    if (!rc && t1 < w->b->deadline_us && (rc = async_submit(w)) == 0)
+        return;
+    if (rc && !w->rc)
+        worker_fail(w, rc, "cannot queue: %s", am_strerror(rc));
+    async_finish(w);
+}
+
+static int run_async(struct bench *b, int64_t *elapsed_us)
+{
+    int64_t start = am_mono_us();
+    b->deadline_us = start + (int64_t)b->o.seconds * 1000000;
+    b->async_running = b->o.writers;
+    int rc = 0;
+    for (int i = 0; i < b->o.writers; i++) {
+        rc = async_submit(&b->workers[i]);
+        if (rc) {
+            fprintf(stderr, "bench_store: cannot queue writer %d: %s\n", i, am_strerror(rc));
+            for (int k = i; k < b->o.writers; k++)
+                async_finish(&b->workers[k]);
+            break;
+        }
+    }
+    pthread_mutex_lock(&b->mu);
+    while (b->async_running > 0)
+        pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    *elapsed_us = am_mono_us() - start;
+    for (int i = 0; i < b->o.writers && !rc; i++) {
+        if (b->workers[i].rc) {
+            fprintf(stderr, "bench_store: writer %d: %s\n", i, b->workers[i].why);
+            rc = b->workers[i].rc;
+        }
+    }
+    return rc;
 }
 
 static int count_row(struct store_row *r, void *arg)
@@ -685,7 +773,7 @@ static int run_store(struct bench *b)
     struct store_stats stats;
     rc = open_workers(b);
     if (!rc)
-        rc = run_workers(b, &elapsed_us);
+        rc = b->o.mode == BENCH_ASYNC ? run_async(b, &elapsed_us) : run_workers(b, &elapsed_us);
     if (!rc) {
         store_stats_get(b->st, &stats);
         rc = check_store(b);
