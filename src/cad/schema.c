@@ -111,5 +111,9 @@ const struct store_migration cad_migrations[] = {
      "  radius_m INTEGER NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,"
      "  author TEXT NOT NULL, created_us INTEGER NOT NULL);"
      "CREATE INDEX premise_notes_lat ON premise_notes(lat);"},
+    /* Found under load (bench/cad): notes scanned every unit, links every link. */
+    {"cad", 4,
+     "CREATE INDEX units_incident ON units(incident_id);"
+     "CREATE INDEX incident_links_b ON incident_links(b);"},
 };
 const size_t cad_nmigrations = sizeof(cad_migrations) / sizeof(cad_migrations[0]);

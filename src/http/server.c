@@ -69,13 +69,16 @@ int http_post_task(struct http_server *s, void (*fn)(struct http_server *, void 
         return AM_ENOMEM;
     *t = (struct loop_task){fn, arg, NULL};
     pthread_mutex_lock(&s->tmu);
+    /* The loop drains the whole queue when woken: wake it only for the first task. */
+    bool was_empty = !s->tasks_head;
     if (s->tasks_tail)
         s->tasks_tail->next = t;
     else
         s->tasks_head = t;
     s->tasks_tail = t;
     pthread_mutex_unlock(&s->tmu);
-    lws_cancel_service(s->ctx);
+    if (was_empty)
+        lws_cancel_service(s->ctx);
     return 0;
 }
 
