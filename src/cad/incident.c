@@ -515,26 +515,39 @@ static void active_free(struct active_unit *a)
     free(a->callsigns);
 }
 
-/* Releases every unit still on an incident: they become available again. */
-static int release_all(struct store_conn *c, struct store_cmd *cmd, int64_t id, const char *number,
-                       int64_t now)
+/* Lists the units still on an incident into `a` and ends their assignments. */
+static int take_units(struct store_conn *c, int64_t id, int64_t now, struct active_unit *a)
 {
-    struct active_unit a = {NULL, NULL, 0, 0};
     int rc =
         store_query(c,
                     "SELECT u.id, u.callsign FROM assignments s JOIN units u ON u.id = s.unit_id"
                     " WHERE s.incident_id = ? AND s.released_us IS NULL",
-                    active_row, &a, "i", id);
+                    active_row, a, "i", id);
     if (!rc)
         rc = store_exec(c,
                         "UPDATE assignments SET released_us = ? WHERE incident_id = ?"
                         " AND released_us IS NULL",
                         "ii", now, id);
+    return rc;
+}
+
+/* A unit released from its incident is available again. */
+static int unit_available(struct store_conn *c, int64_t unit_id, int64_t now)
+{
+    return store_exec(c,
+                      "UPDATE units SET status = 'available', status_us = ?, touched_us = ?,"
+                      " incident_id = NULL, alerted = 0 WHERE id = ?",
+                      "iii", now, now, unit_id);
+}
+
+/* Releases every unit still on an incident: they become available again. */
+static int release_all(struct store_conn *c, struct store_cmd *cmd, int64_t id, const char *number,
+                       int64_t now)
+{
+    struct active_unit a = {NULL, NULL, 0, 0};
+    int rc = take_units(c, id, now, &a);
     for (int i = 0; i < a.n && !rc; i++) {
-        rc = store_exec(c,
-                        "UPDATE units SET status = 'available', status_us = ?, touched_us = ?,"
-                        " incident_id = NULL, alerted = 0 WHERE id = ?",
-                        "iii", now, now, a.ids[i]);
+        rc = unit_available(c, a.ids[i], now);
         if (!rc)
             rc = cad_event(c, cmd, id, "cad.unit.status",
                            json_pack("{ss ss ss}", "unit", a.callsigns[i], "status", "available",
@@ -708,10 +721,7 @@ static int op_release(struct store_conn *c, struct store_cmd *cmd, struct cad_op
         c, "UPDATE assignments SET released_us = ? WHERE unit_id = ? AND released_us IS NULL", "ii",
         now, u.id);
     if (!rc)
-        rc = store_exec(c,
-                        "UPDATE units SET status = 'available', status_us = ?, touched_us = ?,"
-                        " incident_id = NULL, alerted = 0 WHERE id = ?",
-                        "iii", now, now, u.id);
+        rc = unit_available(c, u.id, now);
     if (!rc)
         rc = cad_event(c, cmd, id, "cad.unit.released",
                        json_pack("{ss ss}", "incident", x->target, "unit", u.callsign));
@@ -773,15 +783,7 @@ static int op_merge(struct store_conn *c, struct store_cmd *cmd, struct cad_op_c
         return cad_fail(cmd, AM_ECONFLICT, "incident %s is closed; reopen it first", into);
     int64_t now = am_now_us();
     struct active_unit a = {NULL, NULL, 0, 0};
-    rc = store_query(c,
-                     "SELECT u.id, u.callsign FROM assignments s JOIN units u ON u.id = s.unit_id"
-                     " WHERE s.incident_id = ? AND s.released_us IS NULL",
-                     active_row, &a, "i", id);
-    if (!rc)
-        rc = store_exec(c,
-                        "UPDATE assignments SET released_us = ? WHERE incident_id = ?"
-                        " AND released_us IS NULL",
-                        "ii", now, id);
+    rc = take_units(c, id, now, &a);
     for (int i = 0; i < a.n && !rc; i++) {
         rc = store_exec(c,
                         "INSERT INTO assignments(incident_id, unit_id, is_primary, assigned_us)"

@@ -99,6 +99,9 @@ enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 enum route_match http_route_find(struct http_server *s, enum http_method m, const char *path,
                                  struct http_req *req, const struct route **out);
 
+/* "GET", "POST", ...; "?" for another method. */
+const char *http_method_name(enum http_method m);
+
 /* The methods routed for a path, as an Allow header value ("GET, POST"). */
 void http_route_allowed(struct http_server *s, const char *path, char *out, size_t outsz);
 

@@ -7,6 +7,19 @@
 
 #include "http/http_int.h"
 
+const char *http_method_name(enum http_method m)
+{
+    static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "?"};
+    return (unsigned)m <= HTTP_METHOD_OTHER ? names[m] : "?";
+}
+
+/* A route whose pattern ends in '*' (the static files). */
+static bool is_catch_all(const struct route *r)
+{
+    size_t n = strlen(r->pattern);
+    return n >= 1 && r->pattern[n - 1] == '*';
+}
+
 int http_route(struct http_server *s, enum http_method m, const char *pattern, unsigned roles,
                unsigned flags, http_handler fn, void *arg)
 {
@@ -77,8 +90,7 @@ enum route_match http_route_find(struct http_server *s, enum http_method m, cons
             continue;
         if (r->method != m) {
             /* The static files' catch-all would turn every unknown path into a 405. */
-            size_t pl = strlen(r->pattern);
-            if (!(pl >= 1 && r->pattern[pl - 1] == '*'))
+            if (!is_catch_all(r))
                 path_seen = true;
             continue;
         }
@@ -99,23 +111,20 @@ void http_route_each(struct http_server *s,
                                 unsigned flags),
                      void *arg)
 {
-    static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "?"};
     for (int i = 0; i < s->nroutes; i++)
-        fn(arg, names[s->routes[i].method], s->routes[i].pattern, s->routes[i].roles,
+        fn(arg, http_method_name(s->routes[i].method), s->routes[i].pattern, s->routes[i].roles,
            s->routes[i].flags);
 }
 
 void http_route_allowed(struct http_server *s, const char *path, char *out, size_t outsz)
 {
-    static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "?"};
     size_t n = 0;
     out[0] = '\0';
     for (int i = 0; i < s->nroutes; i++) {
         const struct route *r = &s->routes[i];
-        size_t pl = strlen(r->pattern);
-        if ((pl >= 1 && r->pattern[pl - 1] == '*') || !match(r->pattern, path, NULL))
+        if (is_catch_all(r) || !match(r->pattern, path, NULL))
             continue;
-        const char *m = names[r->method];
+        const char *m = http_method_name(r->method);
         if (strstr(out, m))
             continue;
         int w = snprintf(out + n, outsz - n, "%s%s", n ? ", " : "", m);

@@ -263,12 +263,6 @@ static void dispatch(struct conn *c, struct http_job *job)
     }
 }
 
-static const char *method_name(enum http_method m)
-{
-    static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "?"};
-    return names[m];
-}
-
 static bool valid_token_char(char ch)
 {
     return isalnum((unsigned char)ch) || ch == '-' || ch == '_' || ch == '.' || ch == ':';
@@ -329,7 +323,7 @@ static int on_http(struct http_server *s, struct lws *wsi, struct conn *c, const
         [LWSHUMETH_COLON_PATH] = HTTP_GET,
     };
     job->req.method = m >= 0 && m <= LWSHUMETH_COLON_PATH ? map[m] : HTTP_METHOD_OTHER;
-    am_strlcpy(job->method_name, method_name(job->req.method), sizeof(job->method_name));
+    am_strlcpy(job->method_name, http_method_name(job->req.method), sizeof(job->method_name));
 
     char arg[1024];
     int bad = 0;
