@@ -53,6 +53,10 @@ static void usage(FILE *f)
           "  unit add CALLSIGN --kind KIND [--capabilities a,b] [--crew x,y] [--sector CODE]\n"
           "  unit list\n"
           "  unit status CALLSIGN STATUS [--reason TEXT]\n"
+          "  roads import FILE.osm|FILE.pbf [--rural] [--out GRAPH]\n"
+          "  roads info [GRAPH]\n"
+          "  roads export [GRAPH] --csv OUT.csv|-\n"
+          "  roads route --from LAT,LON --to LAT,LON [--emergency] [--graph GRAPH]\n"
           "  audit verify          check the hash chain of the event log\n"
           "  demo seed             create the demo users and logbook (idempotent)\n"
           "  version\n"
@@ -92,6 +96,8 @@ int main(int argc, char **argv)
         cmd = cli_incident;
     else if (strcmp(argv[0], "unit") == 0)
         cmd = cli_unit;
+    if (!cmd && strcmp(argv[0], "roads") == 0)
+        return cli_roads(&a, argc - 1, argv + 1); /* needs no store */
     if (!cmd) {
         fprintf(stderr, "amane: '%s' is not a command (try --help)\n", argv[0]);
         return 2;

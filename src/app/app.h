@@ -25,6 +25,8 @@ struct app {
     struct cad *cad;
     /* Morocco's regions and provinces, and the police sectors (src/geo). */
     struct geo_areas *regions, *provinces, *sectors;
+    /* The road graph for routing and recommendations; NULL with roads.graph = off. */
+    struct geo_roads *roads;
     struct http_server *http; /* NULL in the CLI */
     int64_t started_us;
     /* Africa/Casablanca's offsets from the tz database, for the web apps. */
@@ -43,6 +45,18 @@ int app_config(struct am_config *cfg, int *argc, char **argv, char **envp);
 /* Opens store, bus and auth; with `serve`, the HTTP server and its routes too. */
 int app_open(struct app *a, bool serve);
 void app_close(struct app *a);
+
+/*
+ * The road graph amaned loads (roads.graph): that setting under data_dir,
+ * or else var/roads.graph next to the store if `amane roads import` wrote
+ * one, or else the shipped Casablanca extract. Writes "" for "off".
+ */
+void app_roads_path(const struct am_config *c, char *out, size_t outsz);
+/* Where `amane roads import` writes its graph by default: roads.graph next to the store. */
+void app_roads_default_out(const struct am_config *c, char *out, size_t outsz);
+
+/* Registers the road routes: the graph's summary and a route between two points (api_roads.c). */
+int app_routes_roads(struct app *a);
 
 /* Registers the platform's routes: auth, users, events, health, time zone (api_core.c). */
 int app_routes_core(struct app *a);

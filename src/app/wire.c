@@ -124,6 +124,51 @@ static int load_areas(const struct am_config *c, const char *rel, struct geo_are
     return rc;
 }
 
+void app_roads_default_out(const struct am_config *c, char *out, size_t outsz)
+{
+    const char *slash = strrchr(c->db_path, '/');
+    if (slash)
+        snprintf(out, outsz, "%.*s/roads.graph", (int)(slash - c->db_path), c->db_path);
+    else
+        snprintf(out, outsz, "roads.graph");
+}
+
+void app_roads_path(const struct am_config *c, char *out, size_t outsz)
+{
+    struct stat sb;
+    if (strcmp(c->roads_graph, "off") == 0) {
+        out[0] = '\0';
+    } else if (c->roads_graph[0] == '/') {
+        snprintf(out, outsz, "%s", c->roads_graph);
+    } else if (c->roads_graph[0]) {
+        snprintf(out, outsz, "%s/%s", c->data_dir, c->roads_graph);
+    } else {
+        app_roads_default_out(c, out, outsz);
+        if (stat(out, &sb) != 0)
+            snprintf(out, outsz, "%s/roads/casablanca_center.osm", c->data_dir);
+    }
+}
+
+/* Loads the road graph; a missing or damaged graph stops the start, as a bad setting would. */
+static int load_roads(struct app *a)
+{
+    char path[1100], why[512];
+    app_roads_path(&a->cfg, path, sizeof(path));
+    if (!path[0])
+        return 0;
+    int64_t t0 = am_now_us();
+    int rc = geo_roads_open(path, &a->roads, why, sizeof(why));
+    if (rc) {
+        am_error("app", "cannot load the road graph", "path=\"%s\" why=\"%s\"", path, why);
+        return rc;
+    }
+    struct geo_roads_info info;
+    geo_roads_info(a->roads, &info);
+    am_info("app", "road graph loaded", "path=\"%s\" nodes=%u edges=%u ms=%lld", path, info.nodes,
+            info.edges, (long long)((am_now_us() - t0) / 1000));
+    return 0;
+}
+
 static int authn(void *arg, const char *token, struct am_principal *out)
 {
     return auth_authenticate(arg, token, out);
@@ -187,6 +232,11 @@ int app_open(struct app *a, bool serve)
     am_strlcpy(co.agency, c->cad_agency, sizeof(co.agency));
     memcpy(co.ack_by_priority_s, c->cad_ack_timeout_p, sizeof(co.ack_by_priority_s));
     memcpy(co.onscene_by_priority_s, c->cad_onscene_timeout_p, sizeof(co.onscene_by_priority_s));
+    if (serve && (rc = load_roads(a)) != 0)
+        return rc;
+    co.roads = a->roads;
+    co.snap_max_m = (double)c->roads_snap_max_m;
+    co.stale_s = c->roads_stale_s;
     rc = cad_new(&a->cad, a->store, &co);
     if (rc || !serve)
         return rc;
@@ -215,6 +265,8 @@ int app_open(struct app *a, bool serve)
     if (!rc)
         rc = cad_routes(a->http, a->cad);
     if (!rc)
+        rc = app_routes_roads(a);
+    if (!rc)
         rc = http_route_static(a->http);
     return rc;
 }
@@ -231,5 +283,6 @@ void app_close(struct app *a)
     geo_areas_free(a->regions);
     geo_areas_free(a->provinces);
     geo_areas_free(a->sectors);
+    geo_roads_free(a->roads);
     memset(a, 0, sizeof(*a));
 }

@@ -16,6 +16,7 @@
 #define AM_CAD_H
 
 #include "core/core.h"
+#include "geo/geo.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -54,6 +55,10 @@ struct cad_opts {
     int64_t onscene_timeout_s;  /* on scene without an update (default 1800) */
     /* Per incident priority 1..4; 0 takes the value above. */
     int64_t ack_by_priority_s[4], onscene_by_priority_s[4];
+    /* Routing for recommendations and unit routes; NULL: no road graph (answers 503). */
+    const struct geo_roads *roads;
+    double snap_max_m; /* a position farther than this from every road is off-road (300) */
+    int64_t stale_s;   /* a unit position older than this is stale (120) */
 };
 
 struct cad;

@@ -76,6 +76,9 @@ static const struct opt opts[] = {
     STR("cad", "default_prefecture", cad_default_prefecture),
     STR("cad", "sectors", cad_sectors),
     STR("cad", "agency", cad_agency),
+    STR("roads", "graph", roads_graph),
+    I64("roads", "snap_max_m", roads_snap_max_m, 10, 5000),
+    I64("roads", "stale_after", roads_stale_s, 10, 86400),
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
@@ -110,6 +113,8 @@ void am_config_defaults(struct am_config *c)
     am_strlcpy(c->cad_sectors, "sectors/casablanca.geojson", sizeof(c->cad_sectors));
     am_strlcpy(c->cad_agency, "casablanca.dgsn.ma", sizeof(c->cad_agency));
     am_strlcpy(c->log_level, "info", sizeof(c->log_level));
+    c->roads_snap_max_m = 300;
+    c->roads_stale_s = 120;
 }
 
 static bool choice_ok(const char *choices, const char *v)

@@ -313,6 +313,11 @@ struct am_config {
     char cad_default_prefecture[8];
     char cad_agency[128];
     char cad_sectors[512]; /* police sectors GeoJSON; relative paths are under data_dir */
+    /* [roads] */
+    char roads_graph[512];    /* "" : var/roads.graph next to the store if present, else the
+                                 shipped Casablanca extract; "off": no routing */
+    int64_t roads_snap_max_m; /* how far from a road a position may be, metres */
+    int64_t roads_stale_s;    /* a unit position older than this is stale */
     /* [log] */
     char log_level[16];
 };

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---------------------------------------------------------------- area sets */
 
@@ -193,5 +194,264 @@ int geo_place_lookup(const struct geo_areas *regions, const struct geo_areas *pr
  * the ellipsoid). NaN if any argument is NaN.
  */
 double geo_distance_m(double lat1, double lon1, double lat2, double lon2);
+
+/* ---------------------------------------------------------------- roads */
+
+/*
+ * A road graph: the drivable ways of an OpenStreetMap extract as a directed
+ * graph in compact arrays (compressed sparse rows, indices not pointers).
+ * Every OSM node of a drivable way is a graph node, so an edge is one
+ * straight segment; a two-way street is two edges, one each way ("twins").
+ * Each edge has a length, a road class and a travel time in milliseconds at
+ * the free-flow speed of its class or its maxspeed tag. Only the largest
+ * strongly connected part is kept, so every node reaches every other.
+ *
+ * A graph is immutable once made, so any number of threads may query it at
+ * once; queries take a scratch workspace from a small pool inside the graph
+ * (guarded by a mutex held for nanoseconds). Opaque; made by
+ * geo_roads_import(), geo_roads_load() or geo_roads_from_edges() and
+ * released with geo_roads_free().
+ */
+struct geo_roads;
+
+/* "No such edge or node" in the uint32_t fields below. */
+#define GEO_NONE UINT32_MAX
+
+/* Limits of an import and of a graph file, checked while reading. */
+#define GEO_ROADS_MAX_NODES     50000000u  /* graph nodes */
+#define GEO_ROADS_MAX_EDGES     120000000u /* directed edges */
+#define GEO_ROADS_MAX_WAY_NODES 100000     /* node references in one way */
+
+/*
+ * Road classes, from OSM's highway=* (a *_link takes its road's class).
+ * docs/routing.md gives the default speeds of each, urban and rural.
+ */
+enum geo_road_class {
+    GEO_RC_MOTORWAY,
+    GEO_RC_TRUNK,
+    GEO_RC_PRIMARY,
+    GEO_RC_SECONDARY,
+    GEO_RC_TERTIARY,
+    GEO_RC_UNCLASSIFIED,
+    GEO_RC_RESIDENTIAL,
+    GEO_RC_LIVING_STREET,
+    GEO_RC_SERVICE,
+    GEO_RC_COUNT
+};
+
+/* The OSM name of a class ("motorway"...), or NULL out of range. */
+const char *geo_road_class_name(int rc);
+
+/* Options of an import. Zero-initialised means urban defaults. */
+struct geo_roads_import_opts {
+    bool rural; /* use the rural default speeds where a way has no maxspeed */
+};
+
+/*
+ * Reads the drivable ways of an OSM file (`path` ending in .osm for XML or
+ * .pbf for the protobuf format; readosm reads both) into a new graph, in
+ * two passes over the file: ways first, then the nodes they use. Kept:
+ * highway=motorway, trunk, primary, secondary, tertiary (and their _link),
+ * unclassified, residential, living_street, service and road (as
+ * unclassified), unless access=no or private or area=yes. One-way: oneway=
+ * yes/true/1/-1/reverse, junction=roundabout or circular, and motorways
+ * unless oneway=no. Speed: maxspeed in km/h or "N mph" (bounded to 5..130),
+ * else the class default. References to nodes absent from the file cut the
+ * way there. On success *out is the graph (free with geo_roads_free()).
+ * On failure *out is NULL and `why` (may be NULL if `whysz` is 0) says what
+ * is wrong, naming the file. Returns AM_ENOTFOUND (no such file), AM_EINVAL
+ * (not .osm/.pbf, not parseable, or no drivable road in it), AM_ETOOBIG
+ * (past a GEO_ROADS_MAX_* limit), AM_EIO or AM_ENOMEM.
+ */
+int geo_roads_import(const char *path, const struct geo_roads_import_opts *opts,
+                     struct geo_roads **out, char *why, size_t whysz);
+
+/*
+ * Builds a graph from arrays (tests, benchmarks, synthetic networks):
+ * `n` nodes at lat[i], lon[i] (degrees) and `m` directed edges tail[j] ->
+ * head[j] with travel time time_ms[j] (> 0), length length_m[j] (>= 0) and
+ * class rclass[j] (may be NULL: all unclassified). Self-loops are dropped;
+ * parallel edges are kept (a search takes the faster). Unlike an import,
+ * nothing is removed for connectivity. The arrays stay the caller's.
+ * Returns 0, AM_EINVAL (an index, coordinate or time out of range, why
+ * says which), AM_ETOOBIG or AM_ENOMEM.
+ */
+int geo_roads_from_edges(uint32_t n, const double *lat, const double *lon, uint32_t m,
+                         const uint32_t *tail, const uint32_t *head, const uint32_t *time_ms,
+                         const float *length_m, const uint8_t *rclass, struct geo_roads **out,
+                         char *why, size_t whysz);
+
+/*
+ * Writes the graph to `path` (a temporary file renamed into place, fsynced)
+ * in amane's binary format: a header with counts and a SHA-256 of the
+ * arrays, then the arrays. Returns 0, AM_EIO (why names the file) or AM_ENOMEM.
+ */
+int geo_roads_save(const struct geo_roads *g, const char *path, char *why, size_t whysz);
+
+/*
+ * Reads a graph written by geo_roads_save(). Every count, index and the
+ * checksum are verified, so a truncated or altered file is refused with
+ * AM_ECORRUPT; AM_ENOTFOUND, AM_EIO, AM_ETOOBIG, AM_ENOMEM otherwise.
+ */
+int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t whysz);
+
+/*
+ * geo_roads_load() for a graph file, geo_roads_import() with default
+ * options for a name ending in .osm or .pbf.
+ */
+int geo_roads_open(const char *path, struct geo_roads **out, char *why, size_t whysz);
+
+/* Frees a graph; NULL is allowed. */
+void geo_roads_free(struct geo_roads *g);
+
+/* What a graph holds. */
+struct geo_roads_info {
+    uint32_t nodes, edges;                     /* graph nodes, directed edges */
+    uint32_t dropped_nodes;                    /* outside the largest connected part */
+    double min_lat, min_lon, max_lat, max_lon; /* bounding box, degrees */
+    double length_km;                          /* of all edges, a two-way street counted twice */
+    uint32_t edges_by_class[GEO_RC_COUNT];
+};
+void geo_roads_info(const struct geo_roads *g, struct geo_roads_info *info);
+
+/* Node `i`'s position; false if out of range. */
+bool geo_roads_node(const struct geo_roads *g, uint32_t i, double *lat, double *lon);
+
+/* Edge `e`: its ends, its twin (GEO_NONE if one-way), time, length, class; false if out of range.
+ */
+struct geo_road_edge {
+    uint32_t tail, head, twin, time_ms;
+    float length_m;
+    uint8_t rclass;
+};
+bool geo_roads_edge(const struct geo_roads *g, uint32_t e, struct geo_road_edge *out);
+
+/*
+ * A point on the road: the nearest point of the nearest edge. `edge` runs
+ * tail -> head and the point lies at `frac` (0 at the tail, 1 at the head)
+ * of it; `twin` is the edge head -> tail of a two-way street or GEO_NONE.
+ */
+struct geo_snap {
+    uint32_t edge, twin;
+    double frac;
+    double dist_m;   /* from the given point to the road */
+    double lat, lon; /* the point on the road */
+};
+
+/*
+ * Snaps (lat, lon) to the nearest edge within `max_m` metres, by a uniform
+ * grid over the edges. Returns 0, AM_EINVAL (coordinates not finite or out
+ * of range, or max_m not positive) or AM_ENOTFOUND (no road that close).
+ * Cost: a few grid cells, about a microsecond in a city.
+ */
+int geo_roads_snap(const struct geo_roads *g, double lat, double lon, double max_m,
+                   struct geo_snap *out);
+
+/*
+ * Speed factors for emergency driving: the speed of a class is multiplied
+ * by factor[class] (1 = as imported; 1.3 = 30 % faster). NULL means all 1.
+ * Each factor must be within [0.5, 3].
+ */
+struct geo_speed_factors {
+    double factor[GEO_RC_COUNT];
+};
+
+/*
+ * The factors of emergency driving (lights and siren), documented in
+ * docs/routing.md: most gained on wide urban roads, none in living streets.
+ */
+extern const struct geo_speed_factors geo_speed_emergency;
+
+/* The travel of one source to the destination. */
+struct geo_eta {
+    double eta_s;    /* seconds; INFINITY if not reached */
+    double length_m; /* road length of that route */
+};
+
+/*
+ * Travel times from many sources to one destination: one search from `dest`
+ * on the reversed graph (Dijkstra), which stops once `want` of the sources
+ * whose counts[i] is true (counts may be NULL: all count) have their final
+ * time, or when the graph is exhausted. out[i] gets source i's time and
+ * length, or INFINITY for a source not reached before the stop (a source
+ * that is not needed, or cannot reach dest). A route leaves a source along
+ * its edge (or its twin) and reaches dest along dest's edge (or its twin);
+ * if both lie on the same edge, in order, it drives straight there.
+ * Returns 0, AM_EINVAL (bad factors), AM_ENOMEM.
+ */
+int geo_roads_eta_many(const struct geo_roads *g, const struct geo_snap *dest,
+                       const struct geo_snap *src, size_t nsrc, size_t want, const bool *counts,
+                       const struct geo_speed_factors *speed, struct geo_eta *out);
+
+/* One entry of a ranking: which source, and its travel. */
+struct geo_rank {
+    size_t src;
+    struct geo_eta eta;
+};
+
+/*
+ * Ranks sources by their travel time to `dest`: the sources with stale[i]
+ * false first, by time, then the stale ones (stale may be NULL: none are),
+ * by time; ties by index. Sources that cannot reach dest are left out.
+ * Runs geo_roads_eta_many() with want = k fresh sources, so the search stops
+ * as soon as the first k fresh ones are known. out (room for k entries)
+ * gets at most k entries, *nout how many. Returns as geo_roads_eta_many().
+ */
+int geo_roads_rank(const struct geo_roads *g, const struct geo_snap *dest,
+                   const struct geo_snap *src, size_t nsrc, size_t k, const bool *stale,
+                   const struct geo_speed_factors *speed, struct geo_rank *out, size_t *nout);
+
+/* A route: its time, length and the points it follows (lat, lon pairs). */
+struct geo_route {
+    double eta_s, length_m;
+    size_t npoints;
+    double
+        *points; /* 2 * npoints doubles: lat0, lon0, lat1, lon1...; free with geo_route_release() */
+};
+
+/*
+ * The fastest route from `from` to `to`, with its geometry: the snapped start,
+ * the nodes on the way, the snapped end. Returns 0, AM_ENOTFOUND (to cannot
+ * be reached; cannot happen in an imported graph), AM_EINVAL, AM_ENOMEM.
+ * The caller releases *r with geo_route_release().
+ */
+int geo_roads_route(const struct geo_roads *g, const struct geo_snap *from,
+                    const struct geo_snap *to, const struct geo_speed_factors *speed,
+                    struct geo_route *r);
+void geo_route_release(struct geo_route *r);
+
+/* ------------------------------------------------ contraction hierarchies */
+
+/*
+ * A contraction hierarchy over a road graph, for fast point-to-point queries
+ * on national graphs (docs/routing.md). Built once from the graph at the
+ * imported speeds (speed factors are not supported: use geo_roads_route());
+ * immutable and thread-safe like the graph, which must outlive it.
+ */
+struct geo_ch;
+
+/* What a build did. */
+struct geo_ch_stats {
+    double build_s;      /* wall-clock seconds */
+    uint64_t shortcuts;  /* edges added */
+    size_t memory_bytes; /* of the finished hierarchy */
+};
+
+/* Builds the hierarchy. Returns 0 or AM_ENOMEM; *stats may be NULL. */
+int geo_ch_build(const struct geo_roads *g, struct geo_ch **out, struct geo_ch_stats *stats);
+void geo_ch_free(struct geo_ch *ch);
+
+/*
+ * The fastest time in milliseconds from node s to node t (UINT32_MAX if t
+ * cannot be reached), as a plain Dijkstra on the graph would give it.
+ * If `path` is not NULL, *path gets a new array of the nodes from s to t
+ * (shortcuts unpacked) and *npath its length; the caller frees it with free().
+ * Returns 0, AM_EINVAL (node out of range), AM_ENOMEM.
+ */
+int geo_ch_query(const struct geo_ch *ch, uint32_t s, uint32_t t, uint32_t *time_ms,
+                 uint32_t **path, size_t *npath);
+
+/* The same answer by a plain Dijkstra on the graph, without the hierarchy: the reference. */
+int geo_roads_node_time(const struct geo_roads *g, uint32_t s, uint32_t t, uint32_t *time_ms);
 
 #endif
