@@ -289,6 +289,84 @@ static void stats_response(struct http_req *req, struct http_resp *resp, void *a
     http_text(resp, 200, "text/csv; charset=utf-8", am_buf_steal(&b));
 }
 
+/* Maps a routing error to its problem: 422 for what the caller can change, 503 without a graph. */
+static void routing_problem(struct http_req *req, struct http_resp *resp, int rc, const char *why)
+{
+    if (rc == AM_EINVAL)
+        http_problem(resp, req, 422, "not-routable", "Cannot route", "%s", why);
+    else if (rc == AM_EBUSY)
+        http_problem(resp, req, 503, "no-road-graph", "Routing unavailable", "%s", why);
+    else
+        http_problem_err(resp, req, rc, why);
+}
+
+/* The "emergency" argument: absent, 0 or 1. */
+static bool emergency_arg(struct http_req *req, bool *out)
+{
+    const char *e = http_arg(req, "emergency");
+    *out = e && strcmp(e, "1") == 0;
+    return !e || strcmp(e, "0") == 0 || strcmp(e, "1") == 0;
+}
+
+/* A filter argument: absent, or 1..64 bytes of A-Z a-z 0-9 _ -. */
+static bool word_arg(struct http_req *req, const char *name, const char **out)
+{
+    const char *v = http_arg(req, name);
+    *out = v;
+    if (!v)
+        return true;
+    size_t n = strlen(v);
+    if (n < 1 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+              (v[i] >= '0' && v[i] <= '9') || v[i] == '_' || v[i] == '-'))
+            return false;
+    return true;
+}
+
+static void recommendations(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    const char *ks = http_arg(req, "k"), *capability, *kind;
+    int64_t k = 5;
+    bool emergency;
+    if ((ks && am_parse_i64(ks, 1, 50, &k)) || !word_arg(req, "capability", &capability) ||
+        !word_arg(req, "kind", &kind) || !emergency_arg(req, &emergency)) {
+        http_problem(resp, req, 422, "validation", "Invalid request",
+                     "k must be an integer in [1, 50]; capability and kind 1 to 64 of A-Z a-z "
+                     "0-9 _ -; emergency 0 or 1");
+        return;
+    }
+    json_t *v = NULL;
+    char why[256] = "";
+    int rc = cad_recommend(arg, req->param[0], (int)k, capability, kind, emergency, &v, why,
+                           sizeof(why));
+    if (rc) {
+        routing_problem(req, resp, rc, why);
+        return;
+    }
+    http_json(resp, 200, v);
+}
+
+static void unit_route(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    const char *unit;
+    bool emergency;
+    if (!word_arg(req, "unit", &unit) || !unit || !emergency_arg(req, &emergency)) {
+        http_problem(resp, req, 422, "validation", "Invalid request",
+                     "unit must be a callsign; emergency 0 or 1");
+        return;
+    }
+    json_t *v = NULL;
+    char why[256] = "";
+    int rc = cad_unit_route(arg, req->param[0], unit, emergency, &v, why, sizeof(why));
+    if (rc) {
+        routing_problem(req, resp, rc, why);
+        return;
+    }
+    http_json(resp, 200, v);
+}
+
 int cad_routes(struct http_server *srv, struct cad *cad)
 {
     static const struct {
@@ -307,6 +385,7 @@ int cad_routes(struct http_server *srv, struct cad *cad)
         {HTTP_POST, "/api/v1/incidents/{number}/merge", ROOM, CAD_INCIDENT_MERGE},
         {HTTP_POST, "/api/v1/units", COMMAND, CAD_UNIT_ADD},
         {HTTP_POST, "/api/v1/units/{callsign}/status", FIELD, CAD_UNIT_STATUS},
+        {HTTP_POST, "/api/v1/units/{callsign}/position", FIELD, CAD_UNIT_POSITION},
         {HTTP_POST, "/api/v1/incident-types", R(ADMIN), CAD_TYPE_ADD},
         {HTTP_POST, "/api/v1/premise-notes", ROOM, CAD_PREMISE_ADD},
     };
@@ -334,6 +413,12 @@ int cad_routes(struct http_server *srv, struct cad *cad)
                          cad);
     rc = rc ? rc
             : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/cap", ROOM, 0, export_cap, cad);
+    rc = rc ? rc
+            : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/recommendations", ROOM, 0,
+                         recommendations, cad);
+    rc = rc ? rc
+            : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/route", FIELD, 0, unit_route,
+                         cad);
     rc = rc ? rc : cad_logbook_routes(srv, cad->st);
     return rc;
 }

@@ -296,6 +296,10 @@ int cad_new(struct cad **out, struct store *st, const struct cad_opts *o)
         cad->o.ack_timeout_s = 120;
     if (cad->o.onscene_timeout_s <= 0)
         cad->o.onscene_timeout_s = 1800;
+    if (!(cad->o.snap_max_m > 0))
+        cad->o.snap_max_m = 300;
+    if (cad->o.stale_s <= 0)
+        cad->o.stale_s = 120;
     for (int p = 1; p <= 4; p++) {
         cad->ack_s[p] = cad->o.ack_by_priority_s[p - 1] > 0 ? cad->o.ack_by_priority_s[p - 1]
                                                             : cad->o.ack_timeout_s;

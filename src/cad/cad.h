@@ -83,6 +83,7 @@ enum cad_op {
     CAD_INCIDENT_MERGE,   /* {into} */
     CAD_UNIT_ADD,         /* {callsign, kind, capabilities?[], crew?[], home_sector?} */
     CAD_UNIT_STATUS,      /* {status, override_reason?} */
+    CAD_UNIT_POSITION,    /* {lat, lon, at?}: the last known position, no event (telemetry) */
     CAD_TYPE_ADD,         /* {code, name_fr, name_ar, priority} */
     CAD_PREMISE_ADD,      /* {lat, lon, radius_m, text, kind?: hazard|premise} */
     CAD_OP_COUNT
@@ -119,6 +120,26 @@ int cad_premise_list(struct cad *cad, json_t **out);
 int cad_stats_response(struct cad *cad, const char *group, int64_t from, int64_t to, json_t **out);
 /* The same as CSV (RFC 4180, CRLF): group key, incidents, interval, n, p50_s, p90_s. */
 int cad_stats_csv(const json_t *stats, struct am_buf *out);
+
+/*
+ * Available units ranked by road travel time to an incident (recommend.c):
+ * at most `k` (1..50), with the capability `capability` and the kind `kind`
+ * if not NULL, emergency speeds if `emergency`. Fresh positions rank before
+ * stale ones (cad_opts.stale_s); units without a position or too far from
+ * a road are listed apart. Returns AM_ENOTFOUND (no incident), AM_EINVAL
+ * (no coordinates, or off-road: why says), AM_ECONFLICT (closed),
+ * AM_EBUSY (no road graph), AM_ENOMEM.
+ */
+int cad_recommend(struct cad *cad, const char *number, int k, const char *capability,
+                  const char *kind, bool emergency, json_t **out, char *why, size_t whysz);
+
+/*
+ * The route of a unit from its last position to an incident, with its
+ * geometry, for the patrol terminal. Errors as cad_recommend(), and
+ * AM_ENOTFOUND for an unknown unit, AM_EINVAL for a unit with no position.
+ */
+int cad_unit_route(struct cad *cad, const char *number, const char *callsign, bool emergency,
+                   json_t **out, char *why, size_t whysz);
 
 /* Registers the CAD routes (incidents, units, types, logbook). */
 int cad_routes(struct http_server *srv, struct cad *cad);

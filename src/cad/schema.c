@@ -115,5 +115,11 @@ const struct store_migration cad_migrations[] = {
     {"cad", 4,
      "CREATE INDEX units_incident ON units(incident_id);"
      "CREATE INDEX incident_links_b ON incident_links(b);"},
+    /* Last known positions, for recommendations by road (docs/routing.md). */
+    {"cad", 5,
+     "ALTER TABLE units ADD COLUMN lat REAL;"
+     "ALTER TABLE units ADD COLUMN lon REAL;"
+     "ALTER TABLE units ADD COLUMN position_us INTEGER;"
+     "CREATE INDEX units_status ON units(status);"},
 };
 const size_t cad_nmigrations = sizeof(cad_migrations) / sizeof(cad_migrations[0]);

@@ -5,6 +5,7 @@
  * or on scene only on an assignment; available, at station and out of
  * service release it from its incident. Also the incident type list.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,12 @@ static int unit_row(struct store_row *r, void *arg)
         "incident", store_row_null(r, 8) ? json_null() : json_string(store_row_text(r, 8)));
     if (!u)
         return AM_ENOMEM;
+    json_object_set_new(u, "position",
+                        store_row_null(r, 11)
+                            ? json_null()
+                            : json_pack("{sf sf ss}", "lat", store_row_double(r, 9), "lon",
+                                        store_row_double(r, 10), "at",
+                                        am_time_fmt(store_row_i64(r, 11), ts, sizeof(ts))));
     struct unit_json *x = arg;
     if (json_is_array(x->obj))
         return json_array_append_new(x->obj, u) ? AM_ENOMEM : 0;
@@ -65,7 +72,8 @@ static int unit_row(struct store_row *r, void *arg)
 
 #define UNIT_SELECT                                                                                \
     "SELECT u.id, u.callsign, u.kind, u.capabilities, u.crew, u.home_sector, u.status,"            \
-    " u.status_us, i.number FROM units u LEFT JOIN incidents i ON i.id = u.incident_id"
+    " u.status_us, i.number, u.lat, u.lon, u.position_us FROM units u"                             \
+    " LEFT JOIN incidents i ON i.id = u.incident_id"
 
 int cad_unit_json(struct store_conn *c, int64_t unit_id, json_t **out)
 {
@@ -248,6 +256,45 @@ static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct ca
     return rc;
 }
 
+/*
+ * A unit's last known position, from its terminal or tracker. Telemetry: the
+ * row is updated (durably, like every write) but no event is logged, and a
+ * report older than the one kept is ignored, so that late packets from a
+ * vehicle that lost its network do not move it back.
+ */
+static int op_unit_position(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x)
+{
+    json_t *lat, *lon;
+    const char *at = NULL;
+    int rc = cad_unpack(cmd, x->req, "{s:o, s:o, s?s}", "lat", &lat, "lon", &lon, "at", &at);
+    if (rc)
+        return rc;
+    double la = json_number_value(lat), lo = json_number_value(lon);
+    if (!json_is_number(lat) || !json_is_number(lon) || !isfinite(la) || !isfinite(lo) ||
+        la < -90 || la > 90 || lo < -180 || lo > 180)
+        return cad_fail(cmd, AM_EINVAL,
+                        "lat and lon must be numbers in degrees, lat in [-90, 90] and lon in "
+                        "[-180, 180]");
+    int64_t now = am_now_us(), at_us = now;
+    if (at && am_time_parse(at, &at_us))
+        return cad_fail(cmd, AM_EINVAL, "at must be an RFC 3339 time");
+    if (at_us > now + 60000000LL || at_us < now - 86400000000LL)
+        return cad_fail(cmd, AM_EINVAL, "at must be within the last 24 hours");
+    struct cad_unit_row u;
+    rc = cad_unit_find(c, x->target, &u);
+    if (rc == AM_ENOTFOUND)
+        return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
+    if (!rc)
+        rc = store_exec(c,
+                        "UPDATE units SET lat = ?, lon = ?, position_us = ? WHERE id = ?"
+                        " AND (position_us IS NULL OR position_us <= ?)",
+                        "ddiii", la, lo, at_us, u.id, at_us);
+    if (!rc)
+        rc = cad_unit_json(c, u.id, &x->result);
+    x->status = 200;
+    return rc;
+}
+
 static int op_type_add(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x)
 {
     const char *code, *fr, *ar;
@@ -282,6 +329,8 @@ int cad_apply_unit(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
         return op_unit_add(c, cmd, x);
     case CAD_UNIT_STATUS:
         return op_unit_status(c, cmd, x);
+    case CAD_UNIT_POSITION:
+        return op_unit_position(c, cmd, x);
     case CAD_TYPE_ADD:
         return op_type_add(c, cmd, x);
     default:
