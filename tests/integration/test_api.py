@@ -54,6 +54,11 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/units"): FIELD,
     ("POST", "/api/v1/units"): frozenset({"admin", "supervisor"}),
     ("POST", "/api/v1/units/{callsign}/status"): FIELD,
+    ("POST", "/api/v1/units/{callsign}/position"): FIELD,
+    ("GET", "/api/v1/incidents/{number}/recommendations"): ROOM,
+    ("GET", "/api/v1/incidents/{number}/route"): FIELD,
+    ("GET", "/api/v1/roads"): FIELD,
+    ("GET", "/api/v1/roads/route"): FIELD,
     ("GET", "/api/v1/incident-types"): FIELD,
     ("GET", "/api/v1/stats/response-times"): frozenset({"admin", "supervisor"}),
     ("GET", "/api/v1/premise-notes"): FIELD,
@@ -312,6 +317,20 @@ class ApiTest(h.ServerTestCase):
         if (method, pattern) == ("POST", "/api/v1/premise-notes"):
             return (method, pattern, {"lat": 33.58, "lon": -7.61, "radius_m": 50,
                                       "text": "chien dangereux " + tag})
+        if pattern == "/api/v1/units/{callsign}/position":
+            return (method, "/api/v1/units/%s/position" % self.cad_unit(tag),
+                    {"lat": 33.5731, "lon": -7.5898})
+        if pattern == "/api/v1/roads/route":
+            return (method, pattern + "?from=33.5731,-7.5898&to=33.5850,-7.6150", None)
+        if pattern in ("/api/v1/incidents/{number}/recommendations",
+                       "/api/v1/incidents/{number}/route"):
+            number = self.cad_setup("/api/v1/incidents", {
+                "type": "THEFT", "location": {"lat": 33.58, "lon": -7.60}})["number"]
+            unit = self.cad_unit(tag)
+            self.cad_setup("/api/v1/units/%s/position" % unit, {"lat": 33.5731, "lon": -7.5898})
+            if pattern.endswith("/route"):
+                return (method, "/api/v1/incidents/%s/route?unit=%s" % (number, unit), None)
+            return (method, "/api/v1/incidents/%s/recommendations?k=3" % number, None)
         if pattern == "/api/v1/units/{callsign}/status":
             number, unit = self.cad_incident(tag), self.cad_unit(tag)
             self.cad_setup("/api/v1/incidents/%s/assign" % number, {"unit": unit})
