@@ -75,21 +75,22 @@ int cli_demo(struct app *a, int argc, char **argv)
     /* The units of a Casablanca command room. */
     static const struct {
         const char *callsign, *kind, *sector, *caps;
+        double lat, lon; /* on a road of the shipped Casablanca graph */
     } units[] = {
-        {"CAS-P-01", "car_patrol", "CAS-S01", "first_aid"},
-        {"CAS-P-02", "car_patrol", "CAS-S02", "first_aid"},
-        {"CAS-P-03", "car_patrol", "CAS-S03", ""},
-        {"CAS-P-04", "car_patrol", "CAS-S04", ""},
-        {"CAS-P-05", "car_patrol", "CAS-S05", "first_aid"},
-        {"CAS-P-06", "car_patrol", "CAS-S06", ""},
-        {"CAS-M-01", "motorcycle", "CAS-S01", "traffic"},
-        {"CAS-M-02", "motorcycle", "CAS-S03", "traffic"},
-        {"CAS-T-01", "traffic", "CAS-S02", "traffic,speed_control"},
-        {"CAS-K9-01", "k9", "CAS-S01", "k9,explosives_detection"},
-        {"CAS-SS-01", "sports_security", "CAS-S05", "crowd_control,stadium"},
-        {"CAS-PJ-01", "judicial_police", "CAS-S02", "investigation"},
-        {"CAS-PS-01", "scientific_police", "CAS-S02", "forensics"},
-        {"CAS-GI-01", "intervention", "CAS-S04", "public_order,crowd_control"},
+        {"CAS-P-01", "car_patrol", "CAS-S01", "first_aid", 33.57267, -7.59409},
+        {"CAS-P-02", "car_patrol", "CAS-S02", "first_aid", 33.56659, -7.59570},
+        {"CAS-P-03", "car_patrol", "CAS-S03", "", 33.58038, -7.61323},
+        {"CAS-P-04", "car_patrol", "CAS-S04", "", 33.56215, -7.60966},
+        {"CAS-P-05", "car_patrol", "CAS-S05", "first_aid", 33.57781, -7.56748},
+        {"CAS-P-06", "car_patrol", "CAS-S06", "", 33.56537, -7.58629},
+        {"CAS-M-01", "motorcycle", "CAS-S01", "traffic", 33.57123, -7.60236},
+        {"CAS-M-02", "motorcycle", "CAS-S03", "traffic", 33.58663, -7.61557},
+        {"CAS-T-01", "traffic", "CAS-S02", "traffic,speed_control", 33.56768, -7.59044},
+        {"CAS-K9-01", "k9", "CAS-S01", "k9,explosives_detection", 33.58776, -7.61760},
+        {"CAS-SS-01", "sports_security", "CAS-S05", "crowd_control,stadium", 33.57402, -7.61518},
+        {"CAS-PJ-01", "judicial_police", "CAS-S02", "investigation", 33.56404, -7.56926},
+        {"CAS-PS-01", "scientific_police", "CAS-S02", "forensics", 33.57042, -7.60919},
+        {"CAS-GI-01", "intervention", "CAS-S04", "public_order,crowd_control", 33.56178, -7.60068},
     };
     int units_added = 0;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -110,6 +111,13 @@ int cli_demo(struct app *a, int argc, char **argv)
         if (rc && rc != AM_ECONFLICT)
             return cli_fail("demo: cannot add unit %s: %s", units[i].callsign, why);
         units_added += rc == 0;
+        /* A position now, so that recommendations work at once (stale after roads.stale_after). */
+        json_t *pos = json_pack("{sf sf}", "lat", units[i].lat, "lon", units[i].lon);
+        rc = cad_run(a->cad, CAD_UNIT_POSITION, cli_actor(), units[i].callsign, pos, NULL, NULL,
+                     why, sizeof(why));
+        json_decref(pos);
+        if (rc)
+            return cli_fail("demo: cannot place unit %s: %s", units[i].callsign, why);
     }
     printf("demo: %d users and %d units added\n", added, units_added);
     for (size_t i = 0; i < sizeof(demo_users) / sizeof(demo_users[0]); i++)
