@@ -19,6 +19,9 @@ struct candidate {
     char callsign[32], kind[24];
     double lat, lon;
     int64_t position_us; /* 0: no position */
+    int64_t snap_graph;  /* the graph the stored snap was made on (geo_roads_id()) */
+    int64_t snap_edge;   /* -1: off-road on that graph */
+    double snap_frac, snap_m;
 };
 
 struct rec_read {
@@ -65,8 +68,32 @@ static int unit_row(struct store_row *r, void *arg)
     c->position_us = store_row_null(r, 4) ? 0 : store_row_i64(r, 4);
     c->lat = store_row_double(r, 2);
     c->lon = store_row_double(r, 3);
+    c->snap_graph = store_row_null(r, 5) ? 0 : store_row_i64(r, 5);
+    c->snap_edge = store_row_null(r, 6) ? -1 : store_row_i64(r, 6);
+    c->snap_frac = store_row_double(r, 7);
+    c->snap_m = store_row_double(r, 8);
     return 0;
 }
+
+/*
+ * Where a unit is on the road: the snap stored with its position if it was
+ * made on this graph, else a new one. 0, or AM_ENOTFOUND when off-road.
+ */
+static int unit_snap(const struct cad *cad, const struct candidate *c, struct geo_snap *out)
+{
+    const struct geo_roads *g = cad->o.roads;
+    if (c->snap_graph == (int64_t)geo_roads_id(g)) {
+        if (c->snap_edge < 0)
+            return AM_ENOTFOUND;
+        if (c->snap_edge <= UINT32_MAX &&
+            geo_roads_snap_at(g, (uint32_t)c->snap_edge, c->snap_frac, c->snap_m, out) == 0)
+            return 0;
+    }
+    return geo_roads_snap(g, c->lat, c->lon, cad->o.snap_max_m, out) ? AM_ENOTFOUND : 0;
+}
+
+#define UNIT_COLUMNS                                                                               \
+    "callsign, kind, lat, lon, position_us, snap_graph, snap_edge, snap_frac, snap_m"
 
 static int read_all(struct store_conn *c, void *arg)
 {
@@ -76,14 +103,12 @@ static int read_all(struct store_conn *c, void *arg)
     if (rc || !x->found)
         return rc;
     if (x->callsign)
-        return store_query(c,
-                           "SELECT callsign, kind, lat, lon, position_us FROM units"
-                           " WHERE callsign = ?",
-                           unit_row, x, "t", x->callsign);
+        return store_query(c, "SELECT " UNIT_COLUMNS " FROM units WHERE callsign = ?", unit_row, x,
+                           "t", x->callsign);
     /* The capability and kind filters are bound even when absent (NULL matches all). */
     rc = store_query(c,
-                     "SELECT callsign, kind, lat, lon, position_us FROM units"
-                     " WHERE status = 'available' AND (?1 IS NULL OR kind = ?1)"
+                     "SELECT " UNIT_COLUMNS
+                     " FROM units WHERE status = 'available' AND (?1 IS NULL OR kind = ?1)"
                      " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(units.capabilities)"
                      " WHERE value = ?2)) ORDER BY callsign",
                      unit_row, x, "tt", x->kind, x->capability);
@@ -179,7 +204,7 @@ int cad_recommend(struct cad *cad, const char *number, int k, const char *capabi
             json_array_append_new(unlocated, json_string(c->callsign));
             continue;
         }
-        if (geo_roads_snap(cad->o.roads, c->lat, c->lon, cad->o.snap_max_m, &snaps[ns])) {
+        if (unit_snap(cad, c, &snaps[ns])) {
             json_array_append_new(offroad, json_string(c->callsign));
             continue;
         }
@@ -243,7 +268,7 @@ int cad_unit_route(struct cad *cad, const char *number, const char *callsign, bo
         rc = AM_EINVAL;
         goto out;
     }
-    if (geo_roads_snap(cad->o.roads, c->lat, c->lon, cad->o.snap_max_m, &from)) {
+    if (unit_snap(cad, c, &from)) {
         snprintf(why, whysz, "unit %s is more than %.0f m from any road", c->callsign,
                  cad->o.snap_max_m);
         rc = AM_EINVAL;

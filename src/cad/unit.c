@@ -284,11 +284,18 @@ static int op_unit_position(struct store_conn *c, struct store_cmd *cmd, struct 
     rc = cad_unit_find(c, x->target, &u);
     if (rc == AM_ENOTFOUND)
         return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
+    /* Snapped now, once, rather than at every recommendation (recommend.c). */
+    const struct geo_roads *roads = x->cad->o.roads;
+    struct geo_snap s = {.edge = GEO_NONE};
+    bool on_road = roads && geo_roads_snap(roads, la, lo, x->cad->o.snap_max_m, &s) == 0;
+    int64_t graph = roads ? (int64_t)geo_roads_id(roads) : 0;
     if (!rc)
         rc = store_exec(c,
-                        "UPDATE units SET lat = ?, lon = ?, position_us = ? WHERE id = ?"
-                        " AND (position_us IS NULL OR position_us <= ?)",
-                        "ddiii", la, lo, at_us, u.id, at_us);
+                        "UPDATE units SET lat = ?, lon = ?, position_us = ?,"
+                        " snap_graph = ?, snap_edge = NULLIF(?, -1), snap_frac = ?, snap_m = ?"
+                        " WHERE id = ? AND (position_us IS NULL OR position_us <= ?)",
+                        "ddiiiddii", la, lo, at_us, graph, on_road ? (int64_t)s.edge : -1, s.frac,
+                        s.dist_m, u.id, at_us);
     if (!rc)
         rc = cad_unit_json(c, u.id, &x->result);
     x->status = 200;

@@ -348,6 +348,20 @@ int geo_roads_snap(const struct geo_roads *g, double lat, double lon, double max
                    struct geo_snap *out);
 
 /*
+ * A fingerprint of the graph (its nodes, edges and times), so that a snap
+ * stored with a position can be trusted only while the same graph is loaded.
+ */
+uint64_t geo_roads_id(const struct geo_roads *g);
+
+/*
+ * Rebuilds a snap stored earlier (edge, frac, dist_m of a geo_snap made on
+ * the graph whose geo_roads_id() it was): twin and point on the road.
+ * Returns 0 or AM_EINVAL if edge or frac is out of range.
+ */
+int geo_roads_snap_at(const struct geo_roads *g, uint32_t edge, double frac, double dist_m,
+                      struct geo_snap *out);
+
+/*
  * Speed factors for emergency driving: the speed of a class is multiplied
  * by factor[class] (1 = as imported; 1.3 = 30 % faster). NULL means all 1.
  * Each factor must be within [0.5, 3].

@@ -282,6 +282,14 @@ static int build_grid(struct geo_roads *g)
     return 0;
 }
 
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
 int geo_roads_finish(struct geo_roads *g)
 {
     uint32_t n = g->n, m = g->m;
@@ -314,6 +322,13 @@ int geo_roads_finish(struct geo_roads *g)
     }
     if (n == 0)
         g->min_lat = g->min_lon = g->max_lat = g->max_lon = 0;
+    uint64_t h = fnv1a(14695981039346656037ull, &g->n, sizeof(g->n));
+    h = fnv1a(h, &g->m, sizeof(g->m));
+    h = fnv1a(h, g->lat_e7, (size_t)n * sizeof(int32_t));
+    h = fnv1a(h, g->lon_e7, (size_t)n * sizeof(int32_t));
+    h = fnv1a(h, g->first_out, ((size_t)n + 1) * sizeof(uint32_t));
+    h = fnv1a(h, g->head, (size_t)m * sizeof(uint32_t));
+    g->id = fnv1a(h, g->time_ms, (size_t)m * sizeof(uint32_t));
     return build_grid(g);
 }
 
@@ -757,11 +772,28 @@ int geo_roads_snap(const struct geo_roads *g, double lat, double lon, double max
         best.frac = 0;
     else if (best.frac > 1 - SNAP_END_EPS)
         best.frac = 1;
-    uint32_t a = g->tail[best.edge], b = g->head[best.edge];
-    best.lat = (g->lat_e7[a] + best.frac * (g->lat_e7[b] - g->lat_e7[a])) / GEO_E7;
-    best.lon = (g->lon_e7[a] + best.frac * (g->lon_e7[b] - g->lon_e7[a])) / GEO_E7;
-    best.twin = geo_roads_twin(g, best.edge);
-    *out = best;
+    return geo_roads_snap_at(g, best.edge, best.frac, best.dist_m, out);
+}
+
+uint64_t geo_roads_id(const struct geo_roads *g)
+{
+    return g->id;
+}
+
+int geo_roads_snap_at(const struct geo_roads *g, uint32_t edge, double frac, double dist_m,
+                      struct geo_snap *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->edge = out->twin = GEO_NONE;
+    if (edge >= g->m || !(frac >= 0 && frac <= 1) || !(dist_m >= 0))
+        return AM_EINVAL;
+    uint32_t a = g->tail[edge], b = g->head[edge];
+    out->edge = edge;
+    out->twin = geo_roads_twin(g, edge);
+    out->frac = frac;
+    out->dist_m = dist_m;
+    out->lat = (g->lat_e7[a] + frac * (g->lat_e7[b] - g->lat_e7[a])) / GEO_E7;
+    out->lon = (g->lon_e7[a] + frac * (g->lon_e7[b] - g->lon_e7[a])) / GEO_E7;
     return 0;
 }
 

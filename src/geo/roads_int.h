@@ -33,6 +33,7 @@ struct geo_ws {
 struct geo_roads {
     uint32_t n, m; /* nodes, directed edges */
     uint32_t dropped_nodes;
+    uint64_t id; /* geo_roads_id(): FNV-1a over the arrays, set by geo_roads_finish() */
     int32_t *lat_e7, *lon_e7; /* [n] */
     int64_t *osm_id;          /* [n] OSM node id, 0 if none (built from arrays) */
     uint32_t *first_out;      /* [n + 1] out-edges of node i: first_out[i] .. first_out[i+1]-1 */
