@@ -141,6 +141,15 @@ int cad_recommend(struct cad *cad, const char *number, int k, const char *capabi
 int cad_unit_route(struct cad *cad, const char *number, const char *callsign, bool emergency,
                    json_t **out, char *why, size_t whysz);
 
+/*
+ * Records a unit's last known position on the writer connection `c`, inside
+ * a store command of another module (src/avl's batches of positions): snaps
+ * it to the road graph and keeps it unless a newer one is kept. No event.
+ * *unit_id (may be NULL) gets the unit's id. AM_ENOTFOUND for no such unit.
+ */
+int cad_unit_position_apply(struct cad *cad, struct store_conn *c, const char *callsign, double lat,
+                            double lon, int64_t at_us, int64_t *unit_id);
+
 /* Registers the CAD routes (incidents, units, types, logbook). */
 int cad_routes(struct http_server *srv, struct cad *cad);
 

@@ -256,6 +256,28 @@ static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct ca
     return rc;
 }
 
+int cad_unit_position_apply(struct cad *cad, struct store_conn *c, const char *callsign, double lat,
+                            double lon, int64_t at_us, int64_t *unit_id)
+{
+    struct cad_unit_row u;
+    int rc = cad_unit_find(c, callsign, &u);
+    if (rc)
+        return rc;
+    if (unit_id)
+        *unit_id = u.id;
+    /* Snapped now, once, rather than at every recommendation (recommend.c). */
+    const struct geo_roads *roads = cad->o.roads;
+    struct geo_snap s = {.edge = GEO_NONE};
+    bool on_road = roads && geo_roads_snap(roads, lat, lon, cad->o.snap_max_m, &s) == 0;
+    int64_t graph = roads ? (int64_t)geo_roads_id(roads) : 0;
+    return store_exec(c,
+                      "UPDATE units SET lat = ?, lon = ?, position_us = ?,"
+                      " snap_graph = ?, snap_edge = NULLIF(?, -1), snap_frac = ?, snap_m = ?"
+                      " WHERE id = ? AND (position_us IS NULL OR position_us <= ?)",
+                      "ddiiiddii", lat, lon, at_us, graph, on_road ? (int64_t)s.edge : -1, s.frac,
+                      s.dist_m, u.id, at_us);
+}
+
 /*
  * A unit's last known position, from its terminal or tracker. Telemetry: the
  * row is updated (durably, like every write) but no event is logged, and a
@@ -280,24 +302,12 @@ static int op_unit_position(struct store_conn *c, struct store_cmd *cmd, struct 
         return cad_fail(cmd, AM_EINVAL, "at must be an RFC 3339 time");
     if (at_us > now + 60000000LL || at_us < now - 86400000000LL)
         return cad_fail(cmd, AM_EINVAL, "at must be within the last 24 hours");
-    struct cad_unit_row u;
-    rc = cad_unit_find(c, x->target, &u);
+    int64_t id = 0;
+    rc = cad_unit_position_apply(x->cad, c, x->target, la, lo, at_us, &id);
     if (rc == AM_ENOTFOUND)
         return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
-    /* Snapped now, once, rather than at every recommendation (recommend.c). */
-    const struct geo_roads *roads = x->cad->o.roads;
-    struct geo_snap s = {.edge = GEO_NONE};
-    bool on_road = roads && geo_roads_snap(roads, la, lo, x->cad->o.snap_max_m, &s) == 0;
-    int64_t graph = roads ? (int64_t)geo_roads_id(roads) : 0;
     if (!rc)
-        rc = store_exec(c,
-                        "UPDATE units SET lat = ?, lon = ?, position_us = ?,"
-                        " snap_graph = ?, snap_edge = NULLIF(?, -1), snap_frac = ?, snap_m = ?"
-                        " WHERE id = ? AND (position_us IS NULL OR position_us <= ?)",
-                        "ddiiiddii", la, lo, at_us, graph, on_road ? (int64_t)s.edge : -1, s.frac,
-                        s.dist_m, u.id, at_us);
-    if (!rc)
-        rc = cad_unit_json(c, u.id, &x->result);
+        rc = cad_unit_json(c, id, &x->result);
     x->status = 200;
     return rc;
 }
