@@ -440,7 +440,7 @@ void geo_route_release(struct geo_route *r);
  * A contraction hierarchy over a road graph, for fast point-to-point queries
  * on national graphs (docs/routing.md). Built once from the graph at the
  * imported speeds (speed factors are not supported: use geo_roads_route());
- * immutable and thread-safe like the graph, which must outlive it.
+ * immutable and thread-safe like the graph.
  */
 struct geo_ch;
 
@@ -451,13 +451,20 @@ struct geo_ch_stats {
     size_t memory_bytes; /* of the finished hierarchy */
 };
 
-/* Builds the hierarchy. Returns 0 or AM_ENOMEM; *stats may be NULL. */
+/*
+ * Builds the hierarchy, on up to one thread per processor (at most 8); it
+ * keeps no pointer to the graph. Returns 0, AM_EINVAL (g or out NULL) or
+ * AM_ENOMEM; *stats may be NULL. Each concurrent query later takes a
+ * workspace of 32 bytes per node (kept for reuse, not in memory_bytes).
+ */
 int geo_ch_build(const struct geo_roads *g, struct geo_ch **out, struct geo_ch_stats *stats);
 void geo_ch_free(struct geo_ch *ch);
 
 /*
  * The fastest time in milliseconds from node s to node t (UINT32_MAX if t
- * cannot be reached), as a plain Dijkstra on the graph would give it.
+ * cannot be reached, or only in 2^32 ms or more), as a plain Dijkstra on
+ * the graph would give it. AM_EINVAL also when time_ms is NULL, or path
+ * without npath.
  * If `path` is not NULL, *path gets a new array of the nodes from s to t
  * (shortcuts unpacked) and *npath its length; the caller frees it with free().
  * Returns 0, AM_EINVAL (node out of range), AM_ENOMEM.

@@ -1191,8 +1191,11 @@ int geo_roads_node_time(const struct geo_roads *g, uint32_t s, uint32_t t, uint3
             *time_ms = ws->dist[u];
             break;
         }
-        for (uint32_t e = g->first_out[u]; e < g->first_out[u + 1]; e++)
-            relax(ws, g->head[e], ws->dist[u] + g->time_ms[e], 0.0f, e);
+        for (uint32_t e = g->first_out[u]; e < g->first_out[u + 1]; e++) {
+            uint64_t d = (uint64_t)ws->dist[u] + g->time_ms[e];
+            if (d < UINT32_MAX) /* a route of 49.7 days or more counts as none */
+                relax(ws, g->head[e], (uint32_t)d, 0.0f, e);
+        }
     }
     geo_ws_put(g, ws);
     return 0;
