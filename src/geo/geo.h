@@ -245,6 +245,9 @@ const char *geo_road_class_name(int rc);
 /* Options of an import. Zero-initialised means urban defaults. */
 struct geo_roads_import_opts {
     bool rural; /* use the rural default speeds where a way has no maxspeed */
+    /* Read the file in this process (tests, fuzzing). By default it is read in a child
+     * process, so that a crash of readosm on a damaged file is an error, not a crash. */
+    bool in_process;
 };
 
 /*
@@ -255,13 +258,13 @@ struct geo_roads_import_opts {
  * unclassified, residential, living_street, service and road (as
  * unclassified), unless access=no or private or area=yes. One-way: oneway=
  * yes/true/1/-1/reverse, junction=roundabout or circular, and motorways
- * unless oneway=no. Speed: maxspeed in km/h or "N mph" (bounded to 5..130),
- * else the class default. References to nodes absent from the file cut the
- * way there. On success *out is the graph (free with geo_roads_free()).
- * On failure *out is NULL and `why` (may be NULL if `whysz` is 0) says what
- * is wrong, naming the file. Returns AM_ENOTFOUND (no such file), AM_EINVAL
- * (not .osm/.pbf, not parseable, or no drivable road in it), AM_ETOOBIG
- * (past a GEO_ROADS_MAX_* limit), AM_EIO or AM_ENOMEM.
+ * unless oneway=no. Speed: 0.8 x maxspeed (km/h, "N mph", MA:urban 60,
+ * MA:rural 100, MA:motorway 120; at most 130, under 5 ignored), else the
+ * class default (docs/routing.md); an edge takes at most a day. References to nodes absent from the
+ * file cut the way there. On success *out is the graph (free with geo_roads_free()). On failure
+ * *out is NULL and `why` (may be NULL if `whysz` is 0) says what is wrong, naming the file. Returns
+ * AM_ENOTFOUND (no such file), AM_EINVAL (not .osm/.pbf, not parseable, or no drivable road in it),
+ * AM_ETOOBIG (past a GEO_ROADS_MAX_* limit), AM_EIO or AM_ENOMEM.
  */
 int geo_roads_import(const char *path, const struct geo_roads_import_opts *opts,
                      struct geo_roads **out, char *why, size_t whysz);
@@ -390,7 +393,8 @@ struct geo_eta {
  * length, or INFINITY for a source not reached before the stop (a source
  * that is not needed, or cannot reach dest). A route leaves a source along
  * its edge (or its twin) and reaches dest along dest's edge (or its twin);
- * if both lie on the same edge, in order, it drives straight there.
+ * if both lie on the same edge, in order, it drives straight there. Times
+ * are 32-bit milliseconds: a route of 2^32 ms (49.7 days) or more is none.
  * Returns 0, AM_EINVAL (bad factors), AM_ENOMEM.
  */
 int geo_roads_eta_many(const struct geo_roads *g, const struct geo_snap *dest,

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "geo/roads_int.h"
@@ -537,8 +539,9 @@ out:
     return rc;
 }
 
-int geo_roads_import(const char *path, const struct geo_roads_import_opts *opts,
-                     struct geo_roads **out, char *why, size_t whysz)
+/* The import itself, in this process. */
+static int import_here(const char *path, const struct geo_roads_import_opts *opts,
+                       struct geo_roads **out, char *why, size_t whysz)
 {
     *out = NULL;
     struct osm_import im = {.opts = opts, .why = why, .whysz = whysz, .path = path};
@@ -589,5 +592,86 @@ out:
     free(im.lat_e7);
     free(im.lon_e7);
     free(im.found);
+    return rc;
+}
+
+/*
+ * readosm 1.1.0 crashes on some damaged files (a <tag> without k or v, PBF
+ * string indexes out of range, varints cut short: docs/routing.md), and no
+ * input may crash amaned. So the file is read in a child process, which
+ * hands the graph back through a temporary graph file: a crash there is an
+ * error here. It costs a save and a load (5 ms for Casablanca).
+ */
+int geo_roads_import(const char *path, const struct geo_roads_import_opts *opts,
+                     struct geo_roads **out, char *why, size_t whysz)
+{
+    *out = NULL;
+    if (opts && opts->in_process)
+        return import_here(path, opts, out, why, whysz);
+    const char *dir = getenv("TMPDIR");
+    char tmp[512];
+    snprintf(tmp, sizeof(tmp), "%s/amane-roads-XXXXXX", dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return fail(&(struct osm_import){.why = why, .whysz = whysz, .path = path}, AM_EIO,
+                    "cannot create a temporary file: %s", strerror(errno));
+    close(fd);
+    int pfd[2];
+    if (pipe(pfd)) {
+        unlink(tmp);
+        return fail(&(struct osm_import){.why = why, .whysz = whysz, .path = path}, AM_EIO,
+                    "cannot make a pipe: %s", strerror(errno));
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        struct geo_roads *g = NULL;
+        char msg[512] = "";
+        int rc = import_here(path, opts, &g, msg, sizeof(msg));
+        if (rc == 0)
+            rc = geo_roads_save(g, tmp, msg, sizeof(msg));
+        struct {
+            int rc;
+            char msg[512];
+        } res = {rc, ""};
+        am_strlcpy(res.msg, msg, sizeof(res.msg));
+        ssize_t w = write(pfd[1], &res, sizeof(res));
+        _exit(w == (ssize_t)sizeof(res) ? 0 : 1);
+    }
+    close(pfd[1]);
+    int rc = 0;
+    struct {
+        int rc;
+        char msg[512];
+    } res;
+    size_t got = 0;
+    while (pid > 0 && got < sizeof(res)) {
+        ssize_t r = read(pfd[0], (char *)&res + got, sizeof(res) - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(pfd[0]);
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    struct osm_import im = {.why = why, .whysz = whysz, .path = path};
+    if (pid < 0)
+        rc = fail(&im, AM_EIO, "cannot start the OSM reader: %s", strerror(errno));
+    else if (got != sizeof(res) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        rc = fail(&im, AM_EINVAL, "the OSM reader failed on this file (%s %d): it is damaged",
+                  WIFSIGNALED(status) ? "signal" : "status",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    else if (res.rc) {
+        res.msg[sizeof(res.msg) - 1] = '\0';
+        if (why && whysz)
+            snprintf(why, whysz, "%s", res.msg);
+        rc = res.rc;
+    } else {
+        rc = geo_roads_load(tmp, out, why, whysz);
+    }
+    unlink(tmp);
     return rc;
 }

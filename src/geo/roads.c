@@ -494,6 +494,24 @@ static size_t roads_parts(struct geo_roads *g, struct roads_part *p)
     return k;
 }
 
+/* The checksum of a graph file: SHA-256 of its header (checksum zeroed) and its arrays. */
+static void file_sum(const struct roads_file_header *h, const char *payload, size_t total,
+                     uint8_t out[AM_SHA256_LEN])
+{
+    struct roads_file_header z = *h;
+    memset(z.sha256, 0, sizeof(z.sha256));
+    char *buf = malloc(sizeof(z) + total);
+    if (!buf) {
+        memset(out, 0xff, AM_SHA256_LEN); /* never matches a stored sum of real data */
+        return;
+    }
+    memcpy(buf, &z, sizeof(z));
+    if (total)
+        memcpy(buf + sizeof(z), payload, total);
+    am_sha256(buf, sizeof(z) + total, out);
+    free(buf);
+}
+
 static int write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -532,7 +550,7 @@ int geo_roads_save(const struct geo_roads *g, const char *path, char *why, size_
     h.n = g->n;
     h.m = g->m;
     h.dropped = g->dropped_nodes;
-    am_sha256(payload, total, h.sha256);
+    file_sum(&h, payload, total, h.sha256);
 
     char tmp[4096];
     int rc = 0, fd = -1;
@@ -617,6 +635,14 @@ int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t w
                   h.version, ROADS_VERSION);
         goto out;
     }
+    /* The size first: a damaged count is damage, not a graph too big. */
+    uint64_t want =
+        sizeof(h) + (uint64_t)h.n * (4 + 4 + 8 + 4) + 4 + (uint64_t)h.m * (4 + 4 + 4 + 1);
+    if ((uint64_t)sb.st_size != want) {
+        rc = fail(AM_ECORRUPT, why, whysz, "'%s': %lld bytes, the header says %llu", path,
+                  (long long)sb.st_size, (unsigned long long)want);
+        goto out;
+    }
     if (h.n > GEO_ROADS_MAX_NODES || h.m > GEO_ROADS_MAX_EDGES) {
         rc = fail(AM_ETOOBIG, why, whysz, "'%s': %u nodes, %u edges: past the limits", path, h.n,
                   h.m);
@@ -649,7 +675,7 @@ int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t w
         goto out;
     }
     uint8_t sum[AM_SHA256_LEN];
-    am_sha256(payload, total, sum);
+    file_sum(&h, payload, total, sum);
     if (memcmp(sum, h.sha256, sizeof(sum)) != 0) {
         rc = fail(AM_ECORRUPT, why, whysz, "'%s': checksum mismatch, the file is damaged", path);
         goto out;
@@ -792,8 +818,10 @@ int geo_roads_snap_at(const struct geo_roads *g, uint32_t edge, double frac, dou
     out->twin = geo_roads_twin(g, edge);
     out->frac = frac;
     out->dist_m = dist_m;
-    out->lat = (g->lat_e7[a] + frac * (g->lat_e7[b] - g->lat_e7[a])) / GEO_E7;
-    out->lon = (g->lon_e7[a] + frac * (g->lon_e7[b] - g->lon_e7[a])) / GEO_E7;
+    /* In double: an edge across the whole world overflows an int32 difference. */
+    double la = g->lat_e7[a], lo = g->lon_e7[a];
+    out->lat = (la + frac * ((double)g->lat_e7[b] - la)) / GEO_E7;
+    out->lon = (lo + frac * ((double)g->lon_e7[b] - lo)) / GEO_E7;
     return 0;
 }
 
@@ -1038,7 +1066,9 @@ static int search_run(struct search *s, const struct geo_roads *g, const struct 
             }
         for (uint32_t i = g->first_in[u]; i < g->first_in[u + 1]; i++) {
             uint32_t e = g->in_edge[i];
-            relax(ws, g->tail[e], d + weight(g, &s->w, e), ws->len[u] + g->length_m[e], e);
+            uint64_t dv = (uint64_t)d + weight(g, &s->w, e);
+            if (dv < UINT32_MAX) /* a route of 49.7 days or more counts as none */
+                relax(ws, g->tail[e], (uint32_t)dv, ws->len[u] + g->length_m[e], e);
         }
     }
     /* Exhausted: every candidate left is final. */

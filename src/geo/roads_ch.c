@@ -874,7 +874,7 @@ static int ch_emit(struct ch_builder *b, uint32_t v, uint32_t r)
 static int ch_apply(struct ch_builder *b, const struct ch_pick *p, uint32_t r)
 {
     struct ch_worker *k0 = &b->workers[0];
-    const struct ch_sc *sc = b->workers[p->worker].sc + p->first;
+    const struct ch_sc *sc = p->count ? b->workers[p->worker].sc + p->first : NULL;
     uint32_t v = p->v;
     int rc;
 
