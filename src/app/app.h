@@ -8,6 +8,7 @@
 #define AM_APP_H
 
 #include "auth/auth.h"
+#include "avl/avl.h"
 #include "bus/bus.h"
 #include "cad/cad.h"
 #include "core/core.h"
@@ -23,6 +24,7 @@ struct app {
     struct bus *bus;
     struct auth *auth;
     struct cad *cad;
+    struct avl *avl; /* the field link: devices, positions, trails */
     /* Morocco's regions and provinces, and the police sectors (src/geo). */
     struct geo_areas *regions, *provinces, *sectors;
     /* The road graph for routing and recommendations; NULL with roads.graph = off. */

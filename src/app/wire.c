@@ -79,12 +79,13 @@ static int mkdir_parents(const char *path)
 
 static struct store_migration *all_migrations(size_t *n)
 {
-    size_t total = auth_nmigrations + cad_nmigrations;
+    size_t total = auth_nmigrations + cad_nmigrations + avl_nmigrations;
     struct store_migration *m = calloc(total, sizeof(*m));
     if (!m)
         return NULL;
     memcpy(m, auth_migrations, auth_nmigrations * sizeof(*m));
     memcpy(m + auth_nmigrations, cad_migrations, cad_nmigrations * sizeof(*m));
+    memcpy(m + auth_nmigrations + cad_nmigrations, avl_migrations, avl_nmigrations * sizeof(*m));
     *n = total;
     return m;
 }
@@ -238,9 +239,13 @@ int app_open(struct app *a, bool serve)
     co.snap_max_m = (double)c->roads_snap_max_m;
     co.stale_s = c->roads_stale_s;
     rc = cad_new(&a->cad, a->store, &co);
+    if (!rc)
+        rc = avl_new(&a->avl, a->store, a->cad, NULL);
     if (rc || !serve)
         return rc;
     rc = cad_timers_start(a->cad);
+    if (!rc)
+        rc = avl_start(a->avl);
     if (rc)
         return rc;
     struct http_opts ho = {
@@ -267,6 +272,13 @@ int app_open(struct app *a, bool serve)
     if (!rc)
         rc = app_routes_roads(a);
     if (!rc)
+        rc = avl_routes(a->http, a->avl);
+    int osmand = -1;
+    if (!rc)
+        rc = avl_listen(a->avl, a->http, c->avl_osmand_port, &osmand);
+    if (!rc && osmand >= 0)
+        am_info("app", "listening for devices", "protocol=osmand port=%d", osmand);
+    if (!rc)
         rc = http_route_static(a->http);
     return rc;
 }
@@ -275,6 +287,7 @@ void app_close(struct app *a)
 {
     /* Workers first (they use the store), then the store (its writer feeds the stream). */
     http_drain(a->http);
+    avl_free(a->avl); /* writes its last batch: before the store closes */
     cad_free(a->cad);
     store_close(a->store);
     http_server_free(a->http);

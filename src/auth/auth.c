@@ -639,6 +639,9 @@ static const struct {
                        AM_ROLE_BIT(AM_ROLE_DISPATCHER)},
     {"cad.", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
                  AM_ROLE_BIT(AM_ROLE_DISPATCHER) | AM_ROLE_BIT(AM_ROLE_PATROL)},
+    /* Which device reports for which unit: the room's business. */
+    {"avl.", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
+                 AM_ROLE_BIT(AM_ROLE_DISPATCHER)},
 };
 
 bool auth_event_visible(const struct am_principal *p, const struct am_event *ev)

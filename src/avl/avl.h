@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include "store/store.h"
+
 /* ---------------------------------------------------------------- fixes */
 
 /* Sizes and limits shared by the decoders. */
@@ -35,7 +37,8 @@
 struct avl_fix {
     char device[AVL_DEVICE_SZ];
     int64_t time_us;    /* when the fix was taken, UTC microseconds */
-    double lat, lon;    /* WGS 84 degrees, checked in range and not both 0 */
+    double lat, lon;    /* WGS 84 degrees, checked in range and not both 0; both NAN in a
+                           Teltonika record without a fix (see avl_tlt_decode) */
     double speed_mps;   /* metres per second */
     double heading_deg; /* 0..360, clockwise from north */
     double altitude_m;
@@ -43,6 +46,9 @@ struct avl_fix {
     int satellites;
     json_t *attrs;
 };
+
+/* Whether `id` is a device id: 1 to 63 bytes of A-Z a-z 0-9 . _ : - */
+bool avl_device_id_ok(const char *id);
 
 /* Sets every field to "unknown" (NAN, -1, "", NULL). */
 void avl_fix_init(struct avl_fix *f);
@@ -116,7 +122,13 @@ int avl_tlt_handshake(const uint8_t *buf, size_t len, char imei[16], size_t *use
  * preamble, unknown codec, counts that disagree or lie about the length, a
  * CRC mismatch, a record with impossible coordinates or time: the whole
  * packet is refused and the connection should be closed), AM_ETOOBIG (data
- * length over AVL_TLT_MAX_PACKET). On failure every fix is released.
+ * length over AVL_TLT_MAX_PACKET, or more records than `max`). On failure
+ * every fix is released. A record at (0, 0) is a device without a fix: it
+ * comes back with lat, lon, speed, heading and altitude NAN and its IO
+ * elements, counts in the acknowledgement, and is not a position to ingest.
+ * Speed, heading or altitude out of range become NAN. (A record older than
+ * AVL_PAST_S refuses the whole packet, so a tracker offline for over a week
+ * resends it forever: to be acknowledged and dropped instead.)
  */
 int avl_tlt_decode(const uint8_t *buf, size_t len, const char *imei, int64_t now_us,
                    struct avl_fix *fixes, size_t max, size_t *nfix, size_t *used, char *why,
@@ -138,5 +150,76 @@ uint16_t avl_crc16_ibm(const uint8_t *p, size_t n);
  */
 int avl_mqtt_decode(const char *device, const char *payload, size_t len, int64_t now_us,
                     struct avl_fix *out, char *why, size_t whysz);
+
+/* ---------------------------------------------------------------- service */
+
+struct avl;
+struct cad;
+struct http_server;
+
+extern const struct store_migration avl_migrations[];
+extern const size_t avl_nmigrations;
+
+enum avl_protocol { AVL_OSMAND, AVL_TELTONIKA, AVL_MQTT, AVL_PROTOCOL_COUNT };
+
+/* "osmand", "teltonika", "mqtt"; NULL out of range. */
+const char *avl_protocol_name(int p);
+/* The protocol named `s`, or -1. */
+int avl_protocol_parse(const char *s);
+
+struct avl_opts {
+    int flush_ms;    /* trail batches are written every flush_ms (default 200) */
+    int max_batch;   /* or as soon as this many positions wait (default 8192) */
+    int max_pending; /* positions waiting beyond which avl_ingest refuses (default 200000) */
+    int max_rate;    /* positions per second kept per device; more are dropped (default 20) */
+};
+
+/* `st` and `cad` must outlive the service. Loads the device registry. */
+int avl_new(struct avl **out, struct store *st, struct cad *cad, const struct avl_opts *o);
+/* Starts the thread that writes trail batches. */
+int avl_start(struct avl *a);
+/* Writes what is pending, stops the thread, frees. NULL allowed. */
+void avl_free(struct avl *a);
+
+/* Called once the batch holding a fix is durable (rc 0) or failed; on the store's writer. */
+typedef void (*avl_done_fn)(void *arg, int rc);
+
+/*
+ * Takes one checked fix from a listener: its device must be registered for
+ * protocol `p` (AM_ENOTFOUND otherwise, counted); a device sending more than
+ * max_rate fixes a second has the excess dropped (AM_EBUSY, counted), and
+ * AM_EBUSY also when max_pending fixes wait. The unit's latest position is
+ * updated in memory at once; the fix joins the next trail batch, which also
+ * records the unit's last position for recommendations; done(arg, 0) is
+ * called when that batch is durable: the moment to acknowledge to the
+ * device. On an error return done is not called. The fix's attrs are
+ * taken (the fix is released).
+ */
+int avl_ingest(struct avl *a, enum avl_protocol p, struct avl_fix *fix, avl_done_fn done,
+               void *arg);
+
+/*
+ * Binds a device to a unit (a new binding replaces the device's old one)
+ * or, with unit NULL, unbinds it. Appends avl.device.bound / .unbound.
+ * Returns 0, AM_EINVAL (bad id or protocol), AM_ENOTFOUND (no such unit, or
+ * no such device to unbind), with a reason in `why`.
+ */
+int avl_device_set(struct avl *a, const char *actor, const char *device, const char *protocol,
+                   const char *unit, char *why, size_t whysz);
+/* The registry: [{device, protocol, unit, since}] (new reference). */
+int avl_device_list(struct avl *a, json_t **out);
+
+/* A unit's positions in [from, to), oldest first, at most `limit` (1..20000). */
+int avl_trail(struct avl *a, const char *unit, int64_t from_us, int64_t to_us, int limit,
+              json_t **out);
+
+/*
+ * Opens the device listeners on the server: OsmAnd HTTP on `osmand_port`
+ * (0: any free port, -1: none); *osmand_bound (may be NULL) gets the port.
+ */
+int avl_listen(struct avl *a, struct http_server *srv, int osmand_port, int *osmand_bound);
+
+/* The routes: devices, trails. */
+int avl_routes(struct http_server *srv, struct avl *a);
 
 #endif

@@ -28,7 +28,7 @@ void avl_fix_release(struct avl_fix *f)
     f->attrs = NULL;
 }
 
-static bool device_ok(const char *d)
+bool avl_device_id_ok(const char *d)
 {
     size_t n = strnlen(d, AVL_DEVICE_SZ);
     if (n == 0 || n >= AVL_DEVICE_SZ)
@@ -45,7 +45,7 @@ static bool device_ok(const char *d)
 int avl_fix_check(const struct avl_fix *f, int64_t now_us, char *why, size_t whysz)
 {
     const char *bad = NULL;
-    if (!device_ok(f->device))
+    if (!avl_device_id_ok(f->device))
         bad = "the device id must be 1 to 63 of A-Z a-z 0-9 . _ : -";
     else if (!isfinite(f->lat) || !isfinite(f->lon) || f->lat < -90 || f->lat > 90 ||
              f->lon < -180 || f->lon > 180)

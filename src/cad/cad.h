@@ -150,6 +150,9 @@ int cad_unit_route(struct cad *cad, const char *number, const char *callsign, bo
 int cad_unit_position_apply(struct cad *cad, struct store_conn *c, const char *callsign, double lat,
                             double lon, int64_t at_us, int64_t *unit_id);
 
+/* 0 if a unit with this callsign exists (read on `c`), AM_ENOTFOUND if not. */
+int cad_unit_exists(struct store_conn *c, const char *callsign);
+
 /* Registers the CAD routes (incidents, units, types, logbook). */
 int cad_routes(struct http_server *srv, struct cad *cad);
 

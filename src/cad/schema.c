@@ -120,12 +120,13 @@ const struct store_migration cad_migrations[] = {
      "ALTER TABLE units ADD COLUMN lat REAL;"
      "ALTER TABLE units ADD COLUMN lon REAL;"
      "ALTER TABLE units ADD COLUMN position_us INTEGER;"
+     "CREATE INDEX units_status ON units(status);"},
+    {"cad", 6,
      /* Where the position lies on the road graph snap_graph (geo_roads_id()), so that a
       * recommendation does not snap every unit again; snap_edge NULL: off-road. */
      "ALTER TABLE units ADD COLUMN snap_graph INTEGER;"
      "ALTER TABLE units ADD COLUMN snap_edge INTEGER;"
      "ALTER TABLE units ADD COLUMN snap_frac REAL;"
-     "ALTER TABLE units ADD COLUMN snap_m REAL;"
-     "CREATE INDEX units_status ON units(status);"},
+     "ALTER TABLE units ADD COLUMN snap_m REAL;"},
 };
 const size_t cad_nmigrations = sizeof(cad_migrations) / sizeof(cad_migrations[0]);

@@ -256,6 +256,12 @@ static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct ca
     return rc;
 }
 
+int cad_unit_exists(struct store_conn *c, const char *callsign)
+{
+    struct cad_unit_row u;
+    return cad_unit_find(c, callsign, &u);
+}
+
 int cad_unit_position_apply(struct cad *cad, struct store_conn *c, const char *callsign, double lat,
                             double lon, int64_t at_us, int64_t *unit_id)
 {

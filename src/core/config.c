@@ -79,6 +79,7 @@ static const struct opt opts[] = {
     STR("roads", "graph", roads_graph),
     I64("roads", "snap_max_m", roads_snap_max_m, 10, 5000),
     I64("roads", "stale_after", roads_stale_s, 10, 86400),
+    INT("avl", "osmand_port", avl_osmand_port, -1, 65535),
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
@@ -115,6 +116,7 @@ void am_config_defaults(struct am_config *c)
     am_strlcpy(c->log_level, "info", sizeof(c->log_level));
     c->roads_snap_max_m = 300;
     c->roads_stale_s = 120;
+    c->avl_osmand_port = 5055;
 }
 
 static bool choice_ok(const char *choices, const char *v)

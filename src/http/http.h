@@ -54,7 +54,8 @@ struct http_req {
     char bearer[128];        /* token from Authorization: Bearer, or access_token arg */
     struct am_principal who; /* valid when authenticated */
     bool authenticated;
-    char remote[64]; /* peer address */
+    char remote[64];        /* peer address */
+    char content_type[128]; /* the Content-Type header, "" if absent or too long */
 };
 
 struct http_resp {
@@ -99,6 +100,18 @@ int http_port(struct http_server *s);
  */
 int http_route(struct http_server *s, enum http_method m, const char *pattern, unsigned roles,
                unsigned flags, http_handler fn, void *arg);
+/*
+ * Listens on another port for a device protocol spoken over HTTP (OsmAnd):
+ * every GET or POST request there, whatever its path, goes to `fn` without
+ * authentication (the handler decides which device may speak); other
+ * methods get 405. Call after http_server_new(), before http_run(). `name`
+ * names the listener in logs; *bound (may be NULL) gets the port (useful
+ * with port 0). Returns 0, AM_ETOOBIG past 4 listeners, AM_EIO if the port
+ * cannot be bound.
+ */
+int http_listen(struct http_server *s, const char *name, int port, http_handler fn, void *arg,
+                int *bound);
+
 /* Runs the loop on the calling thread until http_stop(). */
 int http_run(struct http_server *s);
 /* Thread- and signal-safe: asks the loop to finish. */
@@ -141,6 +154,19 @@ void http_problem_err(struct http_resp *r, const struct http_req *req, int err, 
 int http_unpack(struct http_req *req, struct http_resp *resp, const char *fmt, ...);
 /* A query argument's value, or NULL. */
 const char *http_arg(const struct http_req *req, const char *name);
+
+/*
+ * Answers a request later, from any thread: a handler calls http_later()
+ * and returns; whoever holds the handle fills http_later_resp() (with the
+ * helpers above) and calls http_later_done() exactly once. The request
+ * stays valid until then. For answers that wait on something other than a
+ * store command (a batch of positions becoming durable).
+ */
+struct http_later;
+struct http_later *http_later(struct http_resp *resp);
+struct http_req *http_later_req(struct http_later *l);
+struct http_resp *http_later_resp(struct http_later *l);
+void http_later_done(struct http_later *l);
 
 struct store_cmd;
 /*

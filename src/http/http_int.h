@@ -65,8 +65,19 @@ struct conn {
     struct stream_client *client;
 };
 
+/* Another port whose every request goes to one handler (http_listen). */
+#define HTTP_MAX_LISTENERS 4
+struct http_listener {
+    struct http_server *srv;
+    char name[32];
+    struct route route;
+    struct lws_vhost *vh;
+};
+
 struct http_server {
     struct lws_context *ctx;
+    struct http_listener listeners[HTTP_MAX_LISTENERS];
+    int nlisteners;
     struct http_opts o;
     char listen[64];
     char web_root[512];

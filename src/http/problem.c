@@ -131,6 +131,29 @@ const char *http_arg(const struct http_req *req, const char *name)
     return NULL;
 }
 
+struct http_later *http_later(struct http_resp *resp)
+{
+    struct http_job *job = http_job_of(resp);
+    resp->pending = true;
+    job->async_refs = 2; /* the worker and the completion */
+    return (struct http_later *)job;
+}
+
+struct http_req *http_later_req(struct http_later *l)
+{
+    return &((struct http_job *)l)->req;
+}
+
+struct http_resp *http_later_resp(struct http_later *l)
+{
+    return &((struct http_job *)l)->resp;
+}
+
+void http_later_done(struct http_later *l)
+{
+    http_job_finished((struct http_job *)l);
+}
+
 /* What a command in flight carries to its completion on the writer thread. */
 struct pending {
     struct store_cmd *cmd;

@@ -293,6 +293,9 @@ static void read_headers(struct lws *wsi, struct http_req *req)
     /* A key too long for the buffer must be refused, never ignored (the write would apply). */
     req->idem_bad = n < 0 && lws_hdr_custom_length(wsi, "idempotency-key:", 16) > 0;
     lws_get_peer_simple(wsi, req->remote, sizeof(req->remote));
+    if (lws_hdr_copy(wsi, req->content_type, sizeof(req->content_type),
+                     WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+        req->content_type[0] = '\0';
 }
 
 static int on_http(struct http_server *s, struct lws *wsi, struct conn *c, const char *uri)
@@ -367,7 +370,17 @@ static int on_http(struct http_server *s, struct lws *wsi, struct conn *c, const
         clen = -2;
 
     const struct route *r = NULL;
-    enum route_match rm = http_route_find(s, job->req.method, job->req.path, &job->req, &r);
+    enum route_match rm;
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    struct http_listener *ls = vh ? lws_get_vhost_user(vh) : NULL;
+    if (ls && (void *)ls != (void *)s) {
+        /* A device listener: one handler for every path, GET and POST only. */
+        r = &ls->route;
+        rm = job->req.method == HTTP_GET || job->req.method == HTTP_POST ? ROUTE_FOUND
+                                                                         : ROUTE_NO_METHOD;
+    } else {
+        rm = http_route_find(s, job->req.method, job->req.path, &job->req, &r);
+    }
     if (rm == ROUTE_NO_PATH) {
         http_problem(&job->resp, &job->req, 404, "not-found", "Not found", "no such resource");
         job->resp.close = has_body;
@@ -376,8 +389,9 @@ static int on_http(struct http_server *s, struct lws *wsi, struct conn *c, const
     if (rm == ROUTE_NO_METHOD) {
         http_problem(&job->resp, &job->req, 405, "method-not-allowed", "Method not allowed",
                      "%s is not allowed here", job->method_name);
-        char allow[64];
-        http_route_allowed(s, job->req.path, allow, sizeof(allow));
+        char allow[64] = "GET, POST";
+        if (!r)
+            http_route_allowed(s, job->req.path, allow, sizeof(allow));
         snprintf(job->resp.headers, sizeof(job->resp.headers), "allow: %s\r\n", allow);
         job->resp.close = has_body;
         return respond_now(c, job);
@@ -658,6 +672,40 @@ int http_server_new(struct http_server **out, const struct http_opts *o)
 err:
     http_server_free(s);
     return rc;
+}
+
+int http_listen(struct http_server *s, const char *name, int port, http_handler fn, void *arg,
+                int *bound)
+{
+    if (s->nlisteners == HTTP_MAX_LISTENERS)
+        return AM_ETOOBIG;
+    struct http_listener *ls = &s->listeners[s->nlisteners];
+    memset(ls, 0, sizeof(*ls));
+    ls->srv = s;
+    am_strlcpy(ls->name, name, sizeof(ls->name));
+    ls->route.method = HTTP_POST;
+    snprintf(ls->route.pattern, sizeof(ls->route.pattern), "%s:*", name);
+    ls->route.flags = HTTP_PUBLIC;
+    ls->route.fn = fn;
+    ls->route.arg = arg;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = port;
+    info.iface = s->listen;
+    info.vhost_name = ls->name;
+    info.protocols = protocols;
+    info.user = ls;
+    info.timeout_secs = 30;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    ls->vh = lws_create_vhost(s->ctx, &info);
+    if (!ls->vh) {
+        am_error("http", "cannot listen", "name=%s listen=%s port=%d", name, s->listen, port);
+        return AM_EIO;
+    }
+    s->nlisteners++;
+    if (bound)
+        *bound = lws_get_vhost_listen_port(ls->vh);
+    return 0;
 }
 
 int http_port(struct http_server *s)

@@ -58,6 +58,10 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/incidents/{number}/recommendations"): ROOM,
     ("GET", "/api/v1/incidents/{number}/route"): FIELD,
     ("GET", "/api/v1/roads"): FIELD,
+    ("POST", "/api/v1/devices"): frozenset({"admin", "supervisor"}),
+    ("GET", "/api/v1/devices"): ROOM,
+    ("DELETE", "/api/v1/devices/{device}"): frozenset({"admin", "supervisor"}),
+    ("GET", "/api/v1/units/{callsign}/trail"): FIELD,
     ("GET", "/api/v1/roads/route"): FIELD,
     ("GET", "/api/v1/incident-types"): FIELD,
     ("GET", "/api/v1/stats/response-times"): frozenset({"admin", "supervisor"}),
@@ -320,6 +324,15 @@ class ApiTest(h.ServerTestCase):
         if pattern == "/api/v1/units/{callsign}/position":
             return (method, "/api/v1/units/%s/position" % self.cad_unit(tag),
                     {"lat": 33.5731, "lon": -7.5898})
+        if (method, pattern) == ("POST", "/api/v1/devices"):
+            return (method, pattern, {"device": "rt-" + tag, "protocol": "osmand",
+                                      "unit": self.cad_unit(tag)})
+        if pattern == "/api/v1/devices/{device}":
+            self.cad_setup("/api/v1/devices", {"device": "rd-" + tag, "protocol": "teltonika",
+                                               "unit": self.cad_unit(tag)})
+            return (method, "/api/v1/devices/rd-" + tag, None)
+        if pattern == "/api/v1/units/{callsign}/trail":
+            return (method, "/api/v1/units/%s/trail" % self.cad_unit(tag), None)
         if pattern == "/api/v1/roads/route":
             return (method, pattern + "?from=33.5731,-7.5898&to=33.5850,-7.6150", None)
         if pattern in ("/api/v1/incidents/{number}/recommendations",

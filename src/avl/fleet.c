@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * fleet.c - the field link's service: the registry that binds each device
+ * to a unit, the intake of fixes from every listener (unknown devices and
+ * floods refused and counted), each unit's latest position in memory, and
+ * the trail written in batches by one thread. A batch is one store command:
+ * the positions go into avl_positions and each unit's newest one into its
+ * row (cad_unit_position_apply, which snaps it to the road for
+ * recommendations); the listeners acknowledge a fix to its device only once
+ * its batch is durable, so a crash never loses an acknowledged position.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "avl/avl.h"
+#include "cad/cad.h"
+#include "core/core.h"
+#include "store/store.h"
+
+const struct store_migration avl_migrations[] = {
+    {"avl", 1,
+     "CREATE TABLE avl_devices ("
+     "  device TEXT PRIMARY KEY,"
+     "  protocol TEXT NOT NULL,"
+     "  unit TEXT NOT NULL,"
+     "  since_us INTEGER NOT NULL,"
+     "  bound_by TEXT NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE avl_positions ("
+     "  id INTEGER PRIMARY KEY,"
+     "  unit TEXT NOT NULL,"
+     "  device TEXT NOT NULL,"
+     "  time_us INTEGER NOT NULL,"
+     "  received_us INTEGER NOT NULL,"
+     "  lat REAL NOT NULL, lon REAL NOT NULL,"
+     "  speed_mps REAL, heading REAL, altitude REAL, accuracy REAL, satellites INTEGER,"
+     "  attrs TEXT);"
+     "CREATE INDEX avl_positions_unit_time ON avl_positions(unit, time_us);"},
+};
+const size_t avl_nmigrations = sizeof(avl_migrations) / sizeof(avl_migrations[0]);
+
+static const char *const protocol_names[AVL_PROTOCOL_COUNT] = {"osmand", "teltonika", "mqtt"};
+
+const char *avl_protocol_name(int p)
+{
+    return p >= 0 && p < AVL_PROTOCOL_COUNT ? protocol_names[p] : NULL;
+}
+
+int avl_protocol_parse(const char *s)
+{
+    for (int p = 0; s && p < AVL_PROTOCOL_COUNT; p++)
+        if (strcmp(s, protocol_names[p]) == 0)
+            return p;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- registry */
+
+struct device {
+    struct device *next; /* in its hash bucket */
+    char id[AVL_DEVICE_SZ];
+    char unit[32];
+    int protocol;
+    int64_t window_s; /* the second the rate count is for */
+    int count;        /* fixes kept in that second */
+};
+
+/* A position waiting for its batch. */
+struct pending {
+    char unit[32];
+    char device[AVL_DEVICE_SZ];
+    int64_t time_us, received_us;
+    double lat, lon, speed_mps, heading_deg, altitude_m, accuracy_m;
+    int satellites;
+    char *attrs; /* JSON text or NULL */
+};
+
+struct waiter {
+    avl_done_fn fn;
+    void *arg;
+};
+
+struct batch {
+    struct store_cmd cmd; /* first member: the command's done gets the batch */
+    struct avl *avl;
+    struct pending *rows;
+    size_t n, cap;
+    struct waiter *waiters;
+    size_t nw, capw;
+};
+
+struct avl {
+    struct store *st;
+    struct cad *cad;
+    struct avl_opts o;
+
+    pthread_mutex_t mu; /* the registry, the rates and the open batch */
+    struct device **buckets;
+    size_t nbuckets, ndevices;
+    struct batch *open; /* fixes waiting for the next flush */
+
+    pthread_t thread;
+    bool started, stopping;
+    pthread_cond_t cv;
+};
+
+static struct am_counter c_fixes = {"amane_avl_fixes_total", "Fixes accepted", NULL, 0, NULL};
+static struct am_counter c_unknown = {"amane_avl_unknown_device_total",
+                                      "Fixes refused: device not registered", NULL, 0, NULL};
+static struct am_counter c_flood = {"amane_avl_dropped_total",
+                                    "Fixes dropped: a device over its rate, or too many waiting",
+                                    NULL, 0, NULL};
+static struct am_counter c_batches = {"amane_avl_batches_total", "Trail batches written", NULL, 0,
+                                      NULL};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static struct device *device_find(struct avl *a, const char *id)
+{
+    for (struct device *d = a->buckets[hash(id) & (a->nbuckets - 1)]; d; d = d->next)
+        if (strcmp(d->id, id) == 0)
+            return d;
+    return NULL;
+}
+
+static int device_put(struct avl *a, const char *id, int protocol, const char *unit)
+{
+    struct device *d = device_find(a, id);
+    if (!d) {
+        if (a->ndevices + 1 > a->nbuckets) { /* keep the load factor under 1 */
+            size_t nb = a->nbuckets * 2;
+            struct device **b = calloc(nb, sizeof(*b));
+            if (!b)
+                return AM_ENOMEM;
+            for (size_t i = 0; i < a->nbuckets; i++)
+                for (struct device *x = a->buckets[i], *next; x; x = next) {
+                    next = x->next;
+                    size_t k = hash(x->id) & (nb - 1);
+                    x->next = b[k];
+                    b[k] = x;
+                }
+            free(a->buckets);
+            a->buckets = b;
+            a->nbuckets = nb;
+        }
+        d = calloc(1, sizeof(*d));
+        if (!d)
+            return AM_ENOMEM;
+        am_strlcpy(d->id, id, sizeof(d->id));
+        size_t k = hash(id) & (a->nbuckets - 1);
+        d->next = a->buckets[k];
+        a->buckets[k] = d;
+        a->ndevices++;
+    }
+    d->protocol = protocol;
+    am_strlcpy(d->unit, unit, sizeof(d->unit));
+    return 0;
+}
+
+static void device_remove(struct avl *a, const char *id)
+{
+    for (struct device **p = &a->buckets[hash(id) & (a->nbuckets - 1)]; *p; p = &(*p)->next)
+        if (strcmp((*p)->id, id) == 0) {
+            struct device *d = *p;
+            *p = d->next;
+            free(d);
+            a->ndevices--;
+            return;
+        }
+}
+
+static int load_row(struct store_row *r, void *arg)
+{
+    struct avl *a = arg;
+    int p = avl_protocol_parse(store_row_text(r, 1));
+    return p < 0 ? 0 : device_put(a, store_row_text(r, 0), p, store_row_text(r, 2));
+}
+
+static int load_devices(struct store_conn *c, void *arg)
+{
+    return store_query(c, "SELECT device, protocol, unit FROM avl_devices", load_row, arg, NULL);
+}
+
+/* ---------------------------------------------------------------- batches */
+
+static void batch_free(struct batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        free(b->rows[i].attrs);
+    free(b->rows);
+    free(b->waiters);
+    free(b->cmd.answer);
+    free(b);
+}
+
+static int newest_first(const void *x, const void *y)
+{
+    const struct pending *a = *(const struct pending *const *)x,
+                         *b = *(const struct pending *const *)y;
+    int c = strcmp(a->unit, b->unit);
+    if (c)
+        return c;
+    return a->time_us > b->time_us ? -1 : a->time_us < b->time_us;
+}
+
+static int batch_apply(struct store_conn *c, struct store_cmd *cmd)
+{
+    struct batch *b = (struct batch *)cmd;
+    int rc = 0;
+    for (size_t i = 0; i < b->n && !rc; i++) {
+        const struct pending *p = &b->rows[i];
+        rc = store_exec(c,
+                        "INSERT INTO avl_positions(unit, device, time_us, received_us, lat, lon,"
+                        " speed_mps, heading, altitude, accuracy, satellites, attrs)"
+                        " VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, -1e300), NULLIF(?, -1e300),"
+                        " NULLIF(?, -1e300), NULLIF(?, -1e300), NULLIF(?, -1), ?)",
+                        "ttiiddddddit", p->unit, p->device, p->time_us, p->received_us, p->lat,
+                        p->lon, isnan(p->speed_mps) ? -1e300 : p->speed_mps,
+                        isnan(p->heading_deg) ? -1e300 : p->heading_deg,
+                        isnan(p->altitude_m) ? -1e300 : p->altitude_m,
+                        isnan(p->accuracy_m) ? -1e300 : p->accuracy_m, (int64_t)p->satellites,
+                        p->attrs);
+    }
+    if (rc || b->n == 0)
+        return rc;
+    /* Each unit's newest position of the batch becomes its last known one. */
+    const struct pending **order = malloc(b->n * sizeof(*order));
+    if (!order)
+        return AM_ENOMEM;
+    for (size_t i = 0; i < b->n; i++)
+        order[i] = &b->rows[i];
+    qsort(order, b->n, sizeof(*order), newest_first);
+    for (size_t i = 0; i < b->n && !rc; i++) {
+        if (i > 0 && strcmp(order[i]->unit, order[i - 1]->unit) == 0)
+            continue;
+        rc = cad_unit_position_apply(b->avl->cad, c, order[i]->unit, order[i]->lat, order[i]->lon,
+                                     order[i]->time_us, NULL);
+        if (rc == AM_ENOTFOUND) /* the unit went away since its device was bound */
+            rc = 0;
+    }
+    free(order);
+    return rc;
+}
+
+static void batch_done(struct store_cmd *cmd)
+{
+    struct batch *b = (struct batch *)cmd;
+    if (cmd->rc)
+        am_error("avl", "cannot write a trail batch", "positions=%zu err=\"%s\"", b->n,
+                 am_strerror(cmd->rc));
+    else
+        am_counter_add(&c_batches, 1);
+    for (size_t i = 0; i < b->nw; i++)
+        b->waiters[i].fn(b->waiters[i].arg, cmd->rc);
+    batch_free(b);
+}
+
+static struct batch *batch_new(struct avl *a)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->avl = a;
+    b->cmd.apply = batch_apply;
+    b->cmd.actor = "avl";
+    b->cmd.done = batch_done;
+    return b;
+}
+
+/* Hands the open batch to the store; called with a->mu held. */
+static void flush_locked(struct avl *a)
+{
+    struct batch *b = a->open;
+    if (!b || b->n == 0)
+        return;
+    a->open = NULL;
+    pthread_mutex_unlock(&a->mu);
+    int rc = store_submit(a->st, &b->cmd);
+    if (rc) {
+        b->cmd.rc = rc;
+        batch_done(&b->cmd);
+    }
+    pthread_mutex_lock(&a->mu);
+}
+
+static void *flusher(void *arg)
+{
+    struct avl *a = arg;
+    pthread_mutex_lock(&a->mu);
+    while (!a->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)a->o.flush_ms * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        if (!(a->open && a->open->n >= (size_t)a->o.max_batch))
+            pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+        flush_locked(a);
+    }
+    flush_locked(a);
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- intake */
+
+int avl_ingest(struct avl *a, enum avl_protocol p, struct avl_fix *fix, avl_done_fn done, void *arg)
+{
+    char *attrs = NULL;
+    if (fix->attrs && json_object_size(fix->attrs))
+        attrs = json_dumps(fix->attrs, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
+    avl_fix_release(fix);
+    int64_t now = am_now_us();
+    int rc = 0;
+    pthread_mutex_lock(&a->mu);
+    struct device *d = device_find(a, fix->device);
+    if (!d || d->protocol != (int)p) {
+        rc = AM_ENOTFOUND;
+        am_counter_add(&c_unknown, 1);
+        goto out;
+    }
+    int64_t sec = now / 1000000;
+    if (d->window_s != sec) {
+        d->window_s = sec;
+        d->count = 0;
+    }
+    if (d->count >= a->o.max_rate || (a->open && a->open->n >= (size_t)a->o.max_pending)) {
+        rc = AM_EBUSY;
+        am_counter_add(&c_flood, 1);
+        goto out;
+    }
+    if (!a->open && !(a->open = batch_new(a))) {
+        rc = AM_ENOMEM;
+        goto out;
+    }
+    struct batch *b = a->open;
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? 2 * b->cap : 1024;
+        struct pending *rows = realloc(b->rows, nc * sizeof(*rows));
+        if (!rows) {
+            rc = AM_ENOMEM;
+            goto out;
+        }
+        b->rows = rows;
+        b->cap = nc;
+    }
+    if (done && b->nw == b->capw) {
+        size_t nc = b->capw ? 2 * b->capw : 1024;
+        struct waiter *w = realloc(b->waiters, nc * sizeof(*w));
+        if (!w) {
+            rc = AM_ENOMEM;
+            goto out;
+        }
+        b->waiters = w;
+        b->capw = nc;
+    }
+    struct pending *row = &b->rows[b->n++];
+    am_strlcpy(row->unit, d->unit, sizeof(row->unit));
+    am_strlcpy(row->device, fix->device, sizeof(row->device));
+    row->time_us = fix->time_us;
+    row->received_us = now;
+    row->lat = fix->lat;
+    row->lon = fix->lon;
+    row->speed_mps = fix->speed_mps;
+    row->heading_deg = fix->heading_deg;
+    row->altitude_m = fix->altitude_m;
+    row->accuracy_m = fix->accuracy_m;
+    row->satellites = fix->satellites;
+    row->attrs = attrs;
+    attrs = NULL;
+    if (done)
+        b->waiters[b->nw++] = (struct waiter){done, arg};
+    d->count++;
+    am_counter_add(&c_fixes, 1);
+    if (b->n >= (size_t)a->o.max_batch)
+        pthread_cond_signal(&a->cv);
+out:
+    pthread_mutex_unlock(&a->mu);
+    free(attrs);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+int avl_new(struct avl **out, struct store *st, struct cad *cad, const struct avl_opts *o)
+{
+    static bool registered;
+    if (!registered) {
+        registered = true;
+        am_counter_register(&c_fixes);
+        am_counter_register(&c_unknown);
+        am_counter_register(&c_flood);
+        am_counter_register(&c_batches);
+    }
+    struct avl *a = calloc(1, sizeof(*a));
+    if (!a)
+        return AM_ENOMEM;
+    a->st = st;
+    a->cad = cad;
+    if (o)
+        a->o = *o;
+    if (a->o.flush_ms <= 0)
+        a->o.flush_ms = 200;
+    if (a->o.max_batch <= 0)
+        a->o.max_batch = 8192;
+    if (a->o.max_pending <= 0)
+        a->o.max_pending = 200000;
+    if (a->o.max_rate <= 0)
+        a->o.max_rate = 20;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    a->nbuckets = 256;
+    a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
+    int rc = a->buckets ? store_read(st, load_devices, a) : AM_ENOMEM;
+    if (rc) {
+        avl_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+int avl_start(struct avl *a)
+{
+    if (pthread_create(&a->thread, NULL, flusher, a))
+        return AM_ENOMEM;
+    a->started = true;
+    return 0;
+}
+
+void avl_free(struct avl *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->stopping = true;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    if (a->started)
+        pthread_join(a->thread, NULL);
+    else {
+        pthread_mutex_lock(&a->mu);
+        flush_locked(a);
+        pthread_mutex_unlock(&a->mu);
+    }
+    for (size_t i = 0; i < a->nbuckets && a->buckets; i++)
+        for (struct device *d = a->buckets[i], *next; d; d = next) {
+            next = d->next;
+            free(d);
+        }
+    free(a->buckets);
+    batch_free(a->open);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    free(a);
+}
+
+/* ---------------------------------------------------------------- registry ops */
+
+struct device_op {
+    const char *device, *protocol, *unit;
+    char why[160];
+};
+
+static int device_apply(struct store_conn *c, struct store_cmd *cmd)
+{
+    struct device_op *op = cmd->arg;
+    int rc;
+    json_t *ev;
+    if (op->unit) {
+        rc = cad_unit_exists(c, op->unit);
+        if (rc == AM_ENOTFOUND)
+            snprintf(op->why, sizeof(op->why), "no unit %.31s", op->unit);
+        if (rc)
+            return rc;
+        rc = store_exec(c,
+                        "INSERT INTO avl_devices(device, protocol, unit, since_us, bound_by)"
+                        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET"
+                        " protocol = excluded.protocol, unit = excluded.unit,"
+                        " since_us = excluded.since_us, bound_by = excluded.bound_by",
+                        "tttit", op->device, op->protocol, op->unit, am_now_us(), cmd->actor);
+        ev = json_pack("{ss ss ss}", "device", op->device, "protocol", op->protocol, "unit",
+                       op->unit);
+    } else {
+        rc = store_exec(c, "DELETE FROM avl_devices WHERE device = ?", "t", op->device);
+        if (!rc && store_changes(c) == 0) {
+            snprintf(op->why, sizeof(op->why), "no device %.63s", op->device);
+            return AM_ENOTFOUND;
+        }
+        ev = json_pack("{ss}", "device", op->device);
+    }
+    if (!rc)
+        rc = ev ? store_append(c, cmd, op->unit ? "avl.device.bound" : "avl.device.unbound", ev,
+                               NULL)
+                : AM_ENOMEM;
+    json_decref(ev);
+    return rc;
+}
+
+int avl_device_set(struct avl *a, const char *actor, const char *device, const char *protocol,
+                   const char *unit, char *why, size_t whysz)
+{
+    if (!device || strlen(device) >= AVL_DEVICE_SZ || !avl_device_id_ok(device)) {
+        snprintf(why, whysz, "device must be 1 to 63 of A-Z a-z 0-9 . _ : -");
+        return AM_EINVAL;
+    }
+    int p = unit ? avl_protocol_parse(protocol) : 0;
+    if (p < 0) {
+        snprintf(why, whysz, "protocol must be osmand, teltonika or mqtt");
+        return AM_EINVAL;
+    }
+    struct device_op op = {device, protocol, unit, ""};
+    struct store_cmd cmd = {.apply = device_apply, .arg = &op, .actor = actor};
+    int rc = store_write(a->st, &cmd);
+    free(cmd.answer);
+    if (rc) {
+        snprintf(why, whysz, "%s", op.why[0] ? op.why : am_strerror(rc));
+        return rc;
+    }
+    pthread_mutex_lock(&a->mu);
+    if (unit)
+        rc = device_put(a, device, p, unit);
+    else
+        device_remove(a, device);
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
+static int list_row(struct store_row *r, void *arg)
+{
+    char ts[AM_TIME_BUFSZ];
+    json_t *d = json_pack("{ss ss ss ss ss}", "device", store_row_text(r, 0), "protocol",
+                          store_row_text(r, 1), "unit", store_row_text(r, 2), "since",
+                          am_time_fmt(store_row_i64(r, 3), ts, sizeof(ts)), "bound_by",
+                          store_row_text(r, 4));
+    return d && !json_array_append_new(arg, d) ? 0 : AM_ENOMEM;
+}
+
+static int list_devices(struct store_conn *c, void *arg)
+{
+    return store_query(c,
+                       "SELECT device, protocol, unit, since_us, bound_by FROM avl_devices"
+                       " ORDER BY unit, device",
+                       list_row, arg, NULL);
+}
+
+int avl_device_list(struct avl *a, json_t **out)
+{
+    json_t *arr = json_array();
+    int rc = arr ? store_read(a->st, list_devices, arr) : AM_ENOMEM;
+    if (rc) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return 0;
+}
+
+struct trail_read {
+    const char *unit;
+    int64_t from, to;
+    int limit;
+    json_t *points;
+};
+
+static json_t *num_or_null(struct store_row *r, int col)
+{
+    return store_row_null(r, col) ? json_null() : json_real(store_row_double(r, col));
+}
+
+static int trail_row(struct store_row *r, void *arg)
+{
+    struct trail_read *t = arg;
+    char ts[AM_TIME_BUFSZ];
+    json_t *p =
+        json_pack("{ss sf sf so so ss}", "time", am_time_fmt(store_row_i64(r, 0), ts, sizeof(ts)),
+                  "lat", store_row_double(r, 1), "lon", store_row_double(r, 2), "speed_mps",
+                  num_or_null(r, 3), "heading", num_or_null(r, 4), "device", store_row_text(r, 5));
+    return p && !json_array_append_new(t->points, p) ? 0 : AM_ENOMEM;
+}
+
+static int read_trail(struct store_conn *c, void *arg)
+{
+    struct trail_read *t = arg;
+    return store_query(c,
+                       "SELECT time_us, lat, lon, speed_mps, heading, device FROM avl_positions"
+                       " WHERE unit = ? AND time_us >= ? AND time_us < ?"
+                       " ORDER BY time_us, id LIMIT ?",
+                       trail_row, t, "tiii", t->unit, t->from, t->to, (int64_t)t->limit);
+}
+
+int avl_trail(struct avl *a, const char *unit, int64_t from_us, int64_t to_us, int limit,
+              json_t **out)
+{
+    if (limit < 1 || limit > 20000 || from_us >= to_us)
+        return AM_EINVAL;
+    struct trail_read t = {unit, from_us, to_us, limit, json_array()};
+    int rc = t.points ? store_read(a->st, read_trail, &t) : AM_ENOMEM;
+    if (rc) {
+        json_decref(t.points);
+        return rc;
+    }
+    *out = t.points;
+    return 0;
+}

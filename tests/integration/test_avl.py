@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""test_avl.py - the field link through a real amaned: the device registry,
+OsmAnd reports as the Traccar Client app sends them (query string, form
+body, JSON body) on the OsmAnd port, refusals (unknown device, bad
+coordinates, a time far in the future, floods) that change nothing, trails,
+the unit's last position feeding recommendations, and a SIGKILL under load
+after which every acknowledged report is in the trail."""
+
+import datetime
+import http.client
+import json
+import re
+import threading
+import time
+import urllib.parse
+
+import harness as h
+
+DEVICES = "/api/v1/devices"
+UNITS = "/api/v1/units"
+
+
+def now_s():
+    return int(time.time())
+
+
+class OsmAnd:
+    """A client of the OsmAnd port."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def send(self, query=None, body=None, content_type=None, method=None, timeout=10.0):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=h.scaled(timeout))
+        try:
+            path = "/" + ("?" + query if query else "")
+            headers = {}
+            if content_type:
+                headers["Content-Type"] = content_type
+            data = body.encode() if isinstance(body, str) else body
+            conn.request(method or ("POST" if body is not None else "GET"), path, body=data,
+                         headers=headers)
+            r = conn.getresponse()
+            text = r.read().decode("utf-8", "replace")
+            return r.status, text
+        finally:
+            conn.close()
+
+
+class AvlTest(h.ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.srv = cls.new_server()
+        cls.osmand = OsmAnd(cls.osmand_port(cls.srv))
+        cls.n = 0
+
+    @staticmethod
+    def osmand_port(srv):
+        m = re.findall(r'msg="listening for devices" protocol=osmand port=(\d+)', srv.log_text())
+        if not m:
+            raise AssertionError("amaned did not say where OsmAnd listens:\n" + srv.log_tail())
+        return int(m[-1])
+
+    def tok(self, role="supervisor"):
+        return self.srv.token(role)
+
+    def unit(self):
+        type(self).n += 1
+        cs = "AV-%03d" % type(self).n
+        r = self.srv.post(UNITS, {"callsign": cs, "kind": "car_patrol"}, token=self.tok())
+        self.assertEqual(r.status, 201, r)
+        return cs
+
+    def bind(self, device, unit, protocol="osmand", expect=201):
+        r = self.srv.post(DEVICES, {"device": device, "protocol": protocol, "unit": unit},
+                          token=self.tok())
+        self.assertEqual(r.status, expect, r)
+        return r
+
+    def trail(self, unit):
+        r = self.srv.get("%s/%s/trail" % (UNITS, unit), token=self.tok("dispatcher"))
+        self.assertEqual(r.status, 200, r)
+        return r.json["points"]
+
+    def test_registry(self):
+        u1, u2 = self.unit(), self.unit()
+        self.bind("IMEI-350000000000001", u1, "teltonika")
+        items = self.srv.get(DEVICES, token=self.tok("dispatcher")).json["items"]
+        d = next(x for x in items if x["device"] == "IMEI-350000000000001")
+        self.assertEqual((d["unit"], d["protocol"]), (u1, "teltonika"))
+        self.bind("IMEI-350000000000001", u2, "teltonika")  # moved to another unit
+        items = self.srv.get(DEVICES, token=self.tok("dispatcher")).json["items"]
+        self.assertEqual([x["unit"] for x in items if x["device"] == "IMEI-350000000000001"], [u2])
+        for body in ({"device": "bad id!", "protocol": "osmand", "unit": u1},
+                     {"device": "x" * 64, "protocol": "osmand", "unit": u1},
+                     {"device": "ok", "protocol": "gt06", "unit": u1},
+                     {"device": "ok", "protocol": "osmand"},
+                     {"device": "ok", "protocol": "osmand", "unit": u1, "more": 1}):
+            with self.subTest(body=body):
+                head = self.srv.head_seq()
+                r = self.srv.post(DEVICES, body, token=self.tok())
+                self.assertProblem(r, 422, "validation")
+                self.assertEqual(self.srv.head_seq(), head)
+        self.assertProblem(self.srv.post(DEVICES, {"device": "ok", "protocol": "osmand",
+                                                   "unit": "NO-SUCH"}, token=self.tok()),
+                           404, "not-found")
+        r = self.srv.request("DELETE", DEVICES + "/IMEI-350000000000001", token=self.tok())
+        self.assertEqual(r.status, 204, r)
+        r = self.srv.request("DELETE", DEVICES + "/IMEI-350000000000001", token=self.tok())
+        self.assertProblem(r, 404, "not-found")
+
+    def test_osmand_forms(self):
+        unit = self.unit()
+        self.bind("traccar-1", unit)
+        t = now_s()
+        cases = [
+            ("query", dict(query="id=traccar-1&lat=33.5731&lon=-7.5898&timestamp=%d&speed=10"
+                                 "&bearing=90&altitude=50&accuracy=8&batt=87.5" % (t - 30))),
+            ("deviceid, location, ms", dict(query="deviceid=traccar-1&location=33.5741,-7.5890"
+                                                  "&timestamp=%d" % ((t - 20) * 1000))),
+            ("form body", dict(body="id=traccar-1&lat=33.5751&lon=-7.5880&timestamp=%d" % (t - 10),
+                               content_type="application/x-www-form-urlencoded")),
+            ("json body", dict(body=json.dumps({
+                "device_id": "traccar-1",
+                "location": {"timestamp": datetime.datetime.fromtimestamp(
+                    t - 5, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "coords": {"latitude": 33.5761, "longitude": -7.5870, "speed": 4.5,
+                               "heading": 180, "accuracy": 5},
+                    "battery": {"level": 0.8, "is_charging": False}, "is_moving": True}}),
+                content_type="application/json")),
+        ]
+        for name, kw in cases:
+            with self.subTest(form=name):
+                status, text = self.osmand.send(**kw)
+                self.assertEqual(status, 200, text)
+        pts = self.trail(unit)
+        self.assertEqual([round(p["lat"], 4) for p in pts], [33.5731, 33.5741, 33.5751, 33.5761])
+        self.assertAlmostEqual(pts[0]["speed_mps"], 10 * 0.514444, places=3)
+        self.assertEqual(pts[0]["heading"], 90)
+        self.assertAlmostEqual(pts[3]["speed_mps"], 4.5)
+        # The newest becomes the unit's last known position (recommendations use it).
+        u = next(x for x in self.srv.get(UNITS, token=self.tok()).json["items"]
+                 if x["callsign"] == unit)
+        self.assertAlmostEqual(u["position"]["lat"], 33.5761)
+
+    def test_osmand_refusals_change_nothing(self):
+        unit = self.unit()
+        self.bind("traccar-2", unit)
+        t = now_s()
+        bad = [
+            ("unknown device", "id=stranger&lat=33.57&lon=-7.58", "unknown-device"),
+            ("no id", "lat=33.57&lon=-7.58", "invalid-position"),
+            ("no lat", "id=traccar-2&lon=-7.58", "invalid-position"),
+            ("lat 91", "id=traccar-2&lat=91&lon=-7.58", "invalid-position"),
+            ("lat text", "id=traccar-2&lat=abc&lon=-7.58", "invalid-position"),
+            ("zero fix", "id=traccar-2&lat=0&lon=0", "invalid-position"),
+            ("future", "id=traccar-2&lat=33.57&lon=-7.58&timestamp=%d" % (t + 86400),
+             "invalid-position"),
+            ("nan", "id=traccar-2&lat=NaN&lon=-7.58", "invalid-position"),
+        ]
+        for name, q, slug in bad:
+            with self.subTest(case=name):
+                status, text = self.osmand.send(query=q)
+                self.assertEqual(status, 400, text)
+                self.assertEqual(json.loads(text)["type"], h.PROBLEM_BASE + slug)
+        status, _ = self.osmand.send(query="id=traccar-2&lat=33.57&lon=-7.58", method="PUT",
+                                     body="")
+        self.assertEqual(status, 405)
+        self.assertEqual(self.trail(unit), [])
+        metrics = self.srv.get("/metrics").text
+        self.assertRegex(metrics, r"amane_avl_unknown_device_total [1-9]")
+
+    def test_flood_is_cut(self):
+        unit = self.unit()
+        self.bind("traccar-3", unit)
+        statuses, lock = [], threading.Lock()
+
+        def one(i):
+            status, _ = self.osmand.send(query="id=traccar-3&lat=33.57&lon=-7.58&batt=%d" % i)
+            with lock:
+                statuses.append(status)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(60)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertIn(429, statuses, "60 reports at once from one phone: some are dropped")
+        kept = statuses.count(200)
+        self.assertEqual(kept + statuses.count(429), 60, statuses)
+        self.assertGreater(kept, 0)
+        self.assertLessEqual(kept, 40, "at most 20 a second, and the burst spans 2 seconds at most")
+        self.assertEqual(len(self.trail(unit)), kept, "every 200 is in the trail, no 429 is")
+
+    def test_trail_arguments(self):
+        unit = self.unit()
+        for q in ("?from=yesterday", "?limit=0", "?limit=20001",
+                  "?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"):
+            with self.subTest(q=q):
+                r = self.srv.get("%s/%s/trail%s" % (UNITS, unit, q), token=self.tok())
+                self.assertProblem(r, 422, "validation")
+
+    def test_kill_keeps_acknowledged_reports(self):
+        srv = self.new_server(name="killed")
+        port = self.osmand_port(srv)
+        unit = "AV-K"
+        r = srv.post(UNITS, {"callsign": unit, "kind": "car_patrol"}, token=srv.token("admin"))
+        self.assertEqual(r.status, 201, r)
+        devices = ["kill-%d" % i for i in range(4)]
+        for d in devices:
+            r = srv.post(DEVICES, {"device": d, "protocol": "osmand", "unit": unit},
+                         token=srv.token("admin"))
+            self.assertEqual(r.status, 201, r)
+        acked, lock, stop = [], threading.Lock(), threading.Event()
+
+        def phone(device):
+            client, i = OsmAnd(port), 0
+            while not stop.is_set():
+                i += 1
+                lat = 33.5 + i * 1e-5
+                try:
+                    status, _ = client.send(query="id=%s&lat=%.5f&lon=-7.58" % (device, lat),
+                                            timeout=2.0)
+                except OSError:
+                    return
+                if status == 200:
+                    with lock:
+                        acked.append((device, round(lat, 5)))
+                time.sleep(0.06)  # under the 20/s a device may send
+
+        threads = [threading.Thread(target=phone, args=(d,)) for d in devices]
+        for t in threads:
+            t.start()
+        time.sleep(h.scaled(2.0))
+        srv.kill()
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertGreater(len(acked), 20)
+        srv.start()
+        r = srv.get("%s/%s/trail?limit=20000&from=%s" % (
+            UNITS, unit, urllib.parse.quote("2020-01-01T00:00:00Z")), token=srv.token("admin"))
+        self.assertEqual(r.status, 200, r)
+        stored = {(p["device"], round(p["lat"], 5)) for p in r.json["points"]}
+        missing = [a for a in acked if a not in stored]
+        self.assertEqual(missing, [], "acknowledged reports lost by the crash")
+
+
+if __name__ == "__main__":
+    h.main()
