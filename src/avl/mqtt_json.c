@@ -20,19 +20,6 @@
 
 #define MQTT_MAX_PAYLOAD (16 * 1024)
 
-static void say(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whysz, const char *fmt, ...)
-{
-    if (!why || !whysz)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whysz, fmt, ap);
-    va_end(ap);
-}
-
 static const char *const telemetry_keys[] = {"time",       "lat",      "lon",      "speed_kmh",
                                              "heading",    "altitude", "accuracy", "ignition",
                                              "siren",      "lightbar", "fuel_pct", "odometer_km",
@@ -68,7 +55,7 @@ static int only_known_members(const json_t *root, char *why, size_t whysz)
                 name[i] = '?';
         while (n > 0 && !am_utf8_valid(name, n))
             name[--n] = '\0';
-        say(why, whysz, "unknown field '%s'", name);
+        am_why(why, whysz, 0, "unknown field '%s'", name);
         return AM_EINVAL;
     }
     return 0;
@@ -84,7 +71,7 @@ static int get_number(const json_t *root, const char *name, double *out, bool *p
     if (!v)
         return 0;
     if (!json_is_number(v)) {
-        say(why, whysz, "'%s' must be a number", name);
+        am_why(why, whysz, 0, "'%s' must be a number", name);
         return AM_EINVAL;
     }
     *out = json_number_value(v);
@@ -111,7 +98,7 @@ static int vehicle_attrs(const json_t *root, struct avl_fix *f, char *why, size_
         if (!v)
             continue;
         if (!json_is_boolean(v)) {
-            say(why, whysz, "'%s' must be true or false", *k);
+            am_why(why, whysz, 0, "'%s' must be true or false", *k);
             return AM_EINVAL;
         }
         if ((rc = set_attr(f, *k, json_boolean(json_is_true(v)))))
@@ -124,7 +111,7 @@ static int vehicle_attrs(const json_t *root, struct avl_fix *f, char *why, size_
         return rc;
     if (has_fuel) {
         if (!(fuel >= 0 && fuel <= 100)) {
-            say(why, whysz, "'fuel_pct' must be between 0 and 100");
+            am_why(why, whysz, 0, "'fuel_pct' must be between 0 and 100");
             return AM_EINVAL;
         }
         if ((rc = set_attr(f, "fuel_pct", json_real(fuel))))
@@ -132,7 +119,7 @@ static int vehicle_attrs(const json_t *root, struct avl_fix *f, char *why, size_
     }
     if (has_odometer) {
         if (!(odometer >= 0)) {
-            say(why, whysz, "'odometer_km' must not be negative");
+            am_why(why, whysz, 0, "'odometer_km' must not be negative");
             return AM_EINVAL;
         }
         if ((rc = set_attr(f, "odometer_km", json_real(odometer))))
@@ -145,8 +132,8 @@ static int vehicle_attrs(const json_t *root, struct avl_fix *f, char *why, size_
         while (name && *e && strcmp(*e, name) != 0)
             e++;
         if (!name || !*e) {
-            say(why, whysz,
-                "'event' must be one of crash, harsh_braking, harsh_acceleration, panic");
+            am_why(why, whysz, 0,
+                   "'event' must be one of crash, harsh_braking, harsh_acceleration, panic");
             return AM_EINVAL;
         }
         if ((rc = set_attr(f, "event", json_string(*e))))
@@ -162,24 +149,24 @@ int avl_mqtt_decode(const char *device, const char *payload, size_t len, int64_t
     char reason[256] = "";
     int rc;
     avl_fix_init(out);
-    say(why, whysz, "%s", "");
+    am_why(why, whysz, 0, "%s", "");
     if (!payload)
         len = 0;
     rc = am_json_parse_object(payload ? payload : "", len, MQTT_MAX_PAYLOAD, &root, reason,
                               sizeof(reason));
     if (rc) {
-        say(why, whysz, "%s", reason);
+        am_why(why, whysz, 0, "%s", reason);
         goto out;
     }
     if ((rc = only_known_members(root, why, whysz)))
         goto out;
     rc = AM_EINVAL;
     if (!device || !*device) {
-        say(why, whysz, "no device id");
+        am_why(why, whysz, 0, "no device id");
         goto out;
     }
     if (strlen(device) >= sizeof(out->device)) {
-        say(why, whysz, "the device id is longer than %d bytes", AVL_DEVICE_SZ - 1);
+        am_why(why, whysz, 0, "the device id is longer than %d bytes", AVL_DEVICE_SZ - 1);
         goto out;
     }
     am_strlcpy(out->device, device, sizeof(out->device));
@@ -188,7 +175,7 @@ int avl_mqtt_decode(const char *device, const char *payload, size_t len, int64_t
     if (!t) {
         out->time_us = now_us;
     } else if (!json_is_string(t) || am_time_parse(json_string_value(t), &out->time_us)) {
-        say(why, whysz, "'time' must be an RFC 3339 time");
+        am_why(why, whysz, 0, "'time' must be an RFC 3339 time");
         goto out;
     }
     bool has_lat, has_lon, has_speed;
@@ -202,12 +189,12 @@ int avl_mqtt_decode(const char *device, const char *payload, size_t len, int64_t
         goto out;
     rc = AM_EINVAL;
     if (!has_lat || !has_lon) {
-        say(why, whysz, "no coordinates");
+        am_why(why, whysz, 0, "no coordinates");
         goto out;
     }
     /* Our firmware never sends a negative speed: one is a bug to see, not "unknown". */
     if (has_speed && !(speed_kmh >= 0)) {
-        say(why, whysz, "'speed_kmh' must not be negative");
+        am_why(why, whysz, 0, "'speed_kmh' must not be negative");
         goto out;
     }
     out->speed_mps = speed_kmh / 3.6;

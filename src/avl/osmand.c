@@ -47,19 +47,6 @@
 /* Milliseconds past this (year 33658) cannot be a position report. */
 #define EPOCH_MS_MAX 1000000000000000LL
 
-static void say(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whysz, const char *fmt, ...)
-{
-    if (!why || !whysz)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whysz, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------ attributes */
 
 /* What the decoding of one request carries along. */
@@ -167,7 +154,7 @@ static int parse_number(const char *s, double *out)
 static int number_param(struct osm_ctx *c, const char *key, const char *val, double *out)
 {
     if (parse_number(val, out)) {
-        say(c->why, c->whysz, "'%s' is not a number", key);
+        am_why(c->why, c->whysz, 0, "'%s' is not a number", key);
         return AM_EINVAL;
     }
     return 0;
@@ -251,10 +238,10 @@ static int time_param(struct osm_ctx *c, const char *val)
     }
     /* A '+' sent unencoded in a URL arrives as a space: say so, it is the usual mistake. */
     const char *sp = strlen(val) > 19 ? strchr(val + 19, ' ') : NULL;
-    say(c->why, c->whysz,
-        "'timestamp' is not a time (epoch seconds or milliseconds, RFC 3339, or yyyy-MM-dd "
-        "HH:mm:ss in UTC)%s",
-        sp ? "; a '+' in a URL or form must be sent as %2B" : "");
+    am_why(c->why, c->whysz, 0,
+           "'timestamp' is not a time (epoch seconds or milliseconds, RFC 3339, or yyyy-MM-dd "
+           "HH:mm:ss in UTC)%s",
+           sp ? "; a '+' in a URL or form must be sent as %2B" : "");
     return AM_EINVAL;
 }
 
@@ -263,7 +250,7 @@ static int time_param(struct osm_ctx *c, const char *val)
 static int device_param(struct osm_ctx *c, const char *val)
 {
     if (strlen(val) >= sizeof(c->fix->device)) {
-        say(c->why, c->whysz, "the device id is longer than %d bytes", AVL_DEVICE_SZ - 1);
+        am_why(c->why, c->whysz, 0, "the device id is longer than %d bytes", AVL_DEVICE_SZ - 1);
         return AM_EINVAL;
     }
     am_strlcpy(c->fix->device, val, sizeof(c->fix->device));
@@ -286,7 +273,7 @@ static int location_param(struct osm_ctx *c, const char *val)
     c->fix->lon = lo;
     return 0;
 bad:
-    say(c->why, c->whysz, "'location' must be two numbers: lat,lon");
+    am_why(c->why, c->whysz, 0, "'location' must be two numbers: lat,lon");
     return AM_EINVAL;
 }
 
@@ -294,7 +281,7 @@ bad:
 static int apply_param(struct osm_ctx *c, const char *key, const char *val)
 {
     struct avl_fix *f = c->fix;
-    double d;
+    double d = 0;
     int rc;
     if (strcmp(key, "id") == 0 || strcmp(key, "deviceid") == 0)
         return device_param(c, val);
@@ -330,7 +317,7 @@ static int apply_param(struct osm_ctx *c, const char *key, const char *val)
     if (strcmp(key, "charge") == 0) {
         bool on = strcmp(val, "true") == 0 || strcmp(val, "1") == 0;
         if (!on && strcmp(val, "false") != 0 && strcmp(val, "0") != 0) {
-            say(c->why, c->whysz, "'charge' must be true or false");
+            am_why(c->why, c->whysz, 0, "'charge' must be true or false");
             return AM_EINVAL;
         }
         return attr_put(c, key, json_boolean(on));
@@ -398,7 +385,8 @@ static int one_pair(struct osm_ctx *c, const char *s, size_t n)
     for (size_t i = 0; key_ok && i < klen; i++)
         key_ok = key_char(key[i]);
     if (!key_ok) {
-        say(c->why, c->whysz, "a parameter name must be 1 to %d of A-Z a-z 0-9 _ . -", OSM_KEY_MAX);
+        am_why(c->why, c->whysz, 0, "a parameter name must be 1 to %d of A-Z a-z 0-9 _ . -",
+               OSM_KEY_MAX);
         return AM_EINVAL;
     }
     rc = eq ? form_unescape(eq + 1, n - kraw - 1, val, OSM_VALUE_MAX, &vlen)
@@ -406,16 +394,17 @@ static int one_pair(struct osm_ctx *c, const char *s, size_t n)
     if (rc == AM_EINVAL)
         goto bad_escape;
     if (rc == AM_ETOOBIG) {
-        say(c->why, c->whysz, "the value of '%s' is longer than %d bytes", key, OSM_VALUE_MAX);
+        am_why(c->why, c->whysz, 0, "the value of '%s' is longer than %d bytes", key,
+               OSM_VALUE_MAX);
         return AM_EINVAL;
     }
     if (!am_utf8_valid(val, vlen)) {
-        say(c->why, c->whysz, "the value of '%s' is not UTF-8 (or holds a NUL)", key);
+        am_why(c->why, c->whysz, 0, "the value of '%s' is not UTF-8 (or holds a NUL)", key);
         return AM_EINVAL;
     }
     return apply_param(c, key, val);
 bad_escape:
-    say(c->why, c->whysz, "bad percent-encoding: '%%' must be followed by two hex digits");
+    am_why(c->why, c->whysz, 0, "bad percent-encoding: '%%' must be followed by two hex digits");
     return AM_EINVAL;
 }
 
@@ -446,7 +435,7 @@ static int json_opt_number(struct osm_ctx *c, const json_t *obj, const char *nam
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_number(v)) {
-        say(c->why, c->whysz, "'%s' must be a number", path);
+        am_why(c->why, c->whysz, 0, "'%s' must be a number", path);
         return AM_EINVAL;
     }
     *out = json_number_value(v);
@@ -460,7 +449,7 @@ static int json_opt_bool(struct osm_ctx *c, const json_t *obj, const char *name,
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_boolean(v)) {
-        say(c->why, c->whysz, "'%s' must be true or false", path);
+        am_why(c->why, c->whysz, 0, "'%s' must be true or false", path);
         return AM_EINVAL;
     }
     return attr_put(c, attr, json_boolean(json_is_true(v)));
@@ -474,7 +463,8 @@ static int json_opt_string(struct osm_ctx *c, const json_t *obj, const char *nam
         return 0;
     if (!json_is_string(v) || json_string_length(v) > OSM_VALUE_MAX ||
         strlen(json_string_value(v)) != json_string_length(v)) {
-        say(c->why, c->whysz, "'%s' must be a string of at most %d bytes", path, OSM_VALUE_MAX);
+        am_why(c->why, c->whysz, 0, "'%s' must be a string of at most %d bytes", path,
+               OSM_VALUE_MAX);
         return AM_EINVAL;
     }
     return attr_put(c, attr, json_string(json_string_value(v)));
@@ -489,7 +479,7 @@ static int json_opt_object(struct osm_ctx *c, const json_t *obj, const char *nam
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_object(v)) {
-        say(c->why, c->whysz, "'%s' must be an object", path);
+        am_why(c->why, c->whysz, 0, "'%s' must be an object", path);
         return AM_EINVAL;
     }
     *out = v;
@@ -511,17 +501,17 @@ static int decode_json(struct osm_ctx *c, const char *body, size_t blen)
     const json_t *loc = NULL, *coords = NULL, *battery = NULL, *activity = NULL;
     int rc = am_json_parse_object(body, blen, OSM_MAX_INPUT, &root, reason, sizeof(reason));
     if (rc) {
-        say(c->why, c->whysz, "%s", reason);
+        am_why(c->why, c->whysz, 0, "%s", reason);
         goto out;
     }
     rc = AM_EINVAL;
     const json_t *dev = json_object_get(root, "device_id");
     if (dev && !json_is_null(dev) && !json_is_string(dev)) {
-        say(c->why, c->whysz, "'device_id' must be a string");
+        am_why(c->why, c->whysz, 0, "'device_id' must be a string");
         goto out;
     }
     if (!dev || json_is_null(dev) || json_string_length(dev) == 0) {
-        say(c->why, c->whysz, "no device id");
+        am_why(c->why, c->whysz, 0, "no device id");
         goto out;
     }
     if ((rc = device_param(c, json_string_value(dev))))
@@ -532,14 +522,14 @@ static int decode_json(struct osm_ctx *c, const char *body, size_t blen)
         goto out;
     if (!loc || !coords || !json_object_get(coords, "latitude") ||
         !json_object_get(coords, "longitude")) {
-        say(c->why, c->whysz, "no coordinates");
+        am_why(c->why, c->whysz, 0, "no coordinates");
         rc = AM_EINVAL;
         goto out;
     }
     const json_t *ts = json_object_get(loc, "timestamp");
     if (ts && !json_is_null(ts)) {
         if (!json_is_string(ts) || am_time_parse(json_string_value(ts), &f->time_us)) {
-            say(c->why, c->whysz, "'location.timestamp' must be an RFC 3339 time");
+            am_why(c->why, c->whysz, 0, "'location.timestamp' must be an RFC 3339 time");
             rc = AM_EINVAL;
             goto out;
         }
@@ -568,7 +558,7 @@ static int decode_json(struct osm_ctx *c, const char *body, size_t blen)
         /* -1: the platform did not say (simulators, some tablets). */
         if (!isnan(level) && level != -1) {
             if (!(level >= 0 && level <= 1)) {
-                say(c->why, c->whysz, "'location.battery.level' must be between 0 and 1");
+                am_why(c->why, c->whysz, 0, "'location.battery.level' must be between 0 and 1");
                 rc = AM_EINVAL;
                 goto out;
             }
@@ -593,7 +583,7 @@ static int decode_json(struct osm_ctx *c, const char *body, size_t blen)
         goto out;
     if (!isnan(odometer)) {
         if (odometer < 0) {
-            say(c->why, c->whysz, "'location.odometer' must not be negative");
+            am_why(c->why, c->whysz, 0, "'location.odometer' must not be negative");
             rc = AM_EINVAL;
             goto out;
         }
@@ -628,12 +618,12 @@ int avl_osmand_decode(const char *query, const char *body, size_t blen, const ch
     struct osm_ctx c = {.fix = out, .why = why, .whysz = whysz};
     int rc;
     avl_fix_init(out);
-    say(why, whysz, "%s", "");
+    am_why(why, whysz, 0, "%s", "");
     if (!body)
         blen = 0;
     size_t qlen = query ? strnlen(query, OSM_MAX_INPUT + 1) : 0;
     if (blen > OSM_MAX_INPUT || qlen + blen > OSM_MAX_INPUT) {
-        say(why, whysz, "the request is longer than %d bytes", OSM_MAX_INPUT);
+        am_why(why, whysz, 0, "the request is longer than %d bytes", OSM_MAX_INPUT);
         rc = AM_ETOOBIG;
         goto out;
     }
@@ -645,7 +635,7 @@ int avl_osmand_decode(const char *query, const char *body, size_t blen, const ch
         if (blen > 0 && content_type && *content_type &&
             !media_type_is(content_type, "application/x-www-form-urlencoded") &&
             !media_type_is(content_type, "text/plain")) {
-            say(why, whysz, "unsupported content type: a form or a JSON body was expected");
+            am_why(why, whysz, 0, "unsupported content type: a form or a JSON body was expected");
             rc = AM_EINVAL;
             goto out;
         }
@@ -657,11 +647,11 @@ int avl_osmand_decode(const char *query, const char *body, size_t blen, const ch
             goto out;
         rc = AM_EINVAL;
         if (!out->device[0]) {
-            say(why, whysz, "no device id");
+            am_why(why, whysz, 0, "no device id");
             goto out;
         }
         if (isnan(out->lat) || isnan(out->lon)) {
-            say(why, whysz, "no coordinates");
+            am_why(why, whysz, 0, "no coordinates");
             goto out;
         }
     }

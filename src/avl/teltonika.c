@@ -69,20 +69,6 @@ static bool rd_uint(struct tlt_reader *r, size_t n, uint64_t *v)
     return true;
 }
 
-static int refuse(char *why, size_t whysz, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int refuse(char *why, size_t whysz, int rc, const char *fmt, ...)
-{
-    if (why && whysz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whysz, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 uint16_t avl_crc16_ibm(const uint8_t *p, size_t n)
 {
     uint16_t crc = 0;
@@ -167,7 +153,7 @@ static int decode_io(struct tlt_reader *r, size_t w, size_t index, struct tlt_at
     int rc;
 
     if (!rd_uint(r, w, &event) || !rd_uint(r, w, &total))
-        return refuse(why, whysz, AM_EINVAL, "record %zu: cut short in its IO element", index);
+        return am_why(why, whysz, AM_EINVAL, "record %zu: cut short in its IO element", index);
     /* The total is known before the groups: it decides whether a slot is kept for the count. */
     a->cap = 2 + total <= AVL_MAX_ATTRS ? AVL_MAX_ATTRS : AVL_MAX_ATTRS - 1;
     rc = attr_put(a, "event_io", json_integer((json_int_t)event));
@@ -175,9 +161,9 @@ static int decode_io(struct tlt_reader *r, size_t w, size_t index, struct tlt_at
         return rc;
     for (size_t g = 0; g < sizeof(sizes) / sizeof(sizes[0]); g++) {
         if (!rd_uint(r, w, &count))
-            return refuse(why, whysz, AM_EINVAL, "record %zu: cut short in its IO element", index);
+            return am_why(why, whysz, AM_EINVAL, "record %zu: cut short in its IO element", index);
         if (count > r->left / (w + sizes[g]))
-            return refuse(why, whysz, AM_EINVAL,
+            return am_why(why, whysz, AM_EINVAL,
                           "record %zu: %" PRIu64 " IO values of %zu bytes do not fit in the packet",
                           index, count, sizes[g]);
         sum += count;
@@ -192,16 +178,16 @@ static int decode_io(struct tlt_reader *r, size_t w, size_t index, struct tlt_at
     }
     if (w == 2) {
         if (!rd_uint(r, 2, &count))
-            return refuse(why, whysz, AM_EINVAL, "record %zu: cut short in its IO element", index);
+            return am_why(why, whysz, AM_EINVAL, "record %zu: cut short in its IO element", index);
         if (count > r->left / 4)
-            return refuse(why, whysz, AM_EINVAL,
+            return am_why(why, whysz, AM_EINVAL,
                           "record %zu: %" PRIu64 " variable IO values do not fit in the packet",
                           index, count);
         sum += count;
         for (uint64_t k = 0; k < count; k++) {
             uint64_t n;
             if (!rd_uint(r, 2, &id) || !rd_uint(r, 2, &n) || n > r->left)
-                return refuse(why, whysz, AM_EINVAL,
+                return am_why(why, whysz, AM_EINVAL,
                               "record %zu: a variable IO value runs past the packet", index);
             char *hex = malloc(2 * n + 1);
             if (!hex)
@@ -216,7 +202,7 @@ static int decode_io(struct tlt_reader *r, size_t w, size_t index, struct tlt_at
         }
     }
     if (sum != total)
-        return refuse(why, whysz, AM_EINVAL,
+        return am_why(why, whysz, AM_EINVAL,
                       "record %zu: the IO total says %" PRIu64 " but the groups hold %" PRIu64,
                       index, total, sum);
     return 0;
@@ -230,7 +216,7 @@ static int decode_record(struct tlt_reader *r, size_t w, size_t index, const cha
     int rc;
 
     if (r->left < TLT_GPS_LEN)
-        return refuse(why, whysz, AM_EINVAL, "record %zu: cut short before its IO element", index);
+        return am_why(why, whysz, AM_EINVAL, "record %zu: cut short before its IO element", index);
     uint64_t ms = be_uint(r->p, 8);
     uint8_t priority = r->p[8];
     int32_t lon = (int32_t)(uint32_t)be_uint(r->p + 9, 4);
@@ -276,7 +262,7 @@ static int decode_record(struct tlt_reader *r, size_t w, size_t index, const cha
         probe.lat = probe.lon = 1.0;
     char reason[128];
     if (avl_fix_check(&probe, now_us, reason, sizeof(reason)))
-        return refuse(why, whysz, AM_EINVAL, "record %zu: %s", index, reason);
+        return am_why(why, whysz, AM_EINVAL, "record %zu: %s", index, reason);
     return 0;
 }
 
@@ -295,28 +281,28 @@ int avl_tlt_decode(const uint8_t *buf, size_t len, const char *imei, int64_t now
     for (size_t i = 0; fixes && i < max; i++)
         avl_fix_init(&fixes[i]);
     if (!nfix || !used || (!buf && len) || (!fixes && max))
-        return refuse(why, whysz, AM_EINVAL, "bad arguments");
+        return am_why(why, whysz, AM_EINVAL, "bad arguments");
     if (!imei || strnlen(imei, AVL_DEVICE_SZ) >= AVL_DEVICE_SZ)
-        return refuse(why, whysz, AM_EINVAL, "no device id, or one too long");
+        return am_why(why, whysz, AM_EINVAL, "no device id, or one too long");
 
     /* Each header field is judged as soon as it is there: garbage is refused at once. */
     for (size_t i = 0; i < len && i < 4; i++)
         if (buf[i] != 0)
-            return refuse(why, whysz, AM_EINVAL, "the packet does not start with 4 zero bytes");
+            return am_why(why, whysz, AM_EINVAL, "the packet does not start with 4 zero bytes");
     if (len < TLT_HEAD_LEN)
         return AVL_NEED_MORE;
     uint64_t dlen = be_uint(buf + 4, 4);
     if (dlen > AVL_TLT_MAX_PACKET)
-        return refuse(why, whysz, AM_ETOOBIG, "data field of %" PRIu64 " bytes (at most %d)", dlen,
+        return am_why(why, whysz, AM_ETOOBIG, "data field of %" PRIu64 " bytes (at most %d)", dlen,
                       AVL_TLT_MAX_PACKET);
     if (dlen < TLT_DATA_MIN)
-        return refuse(why, whysz, AM_EINVAL, "data field of %" PRIu64 " bytes (at least %d)", dlen,
+        return am_why(why, whysz, AM_EINVAL, "data field of %" PRIu64 " bytes (at least %d)", dlen,
                       TLT_DATA_MIN);
     const uint8_t *data = buf + TLT_HEAD_LEN;
     if (len > TLT_HEAD_LEN && data[0] != TLT_CODEC8 && data[0] != TLT_CODEC8E)
-        return refuse(why, whysz, AM_EINVAL, "codec 0x%02x is not 8 or 8 Extended", data[0]);
+        return am_why(why, whysz, AM_EINVAL, "codec 0x%02x is not 8 or 8 Extended", data[0]);
     if (len > TLT_HEAD_LEN + 1 && data[1] > max)
-        return refuse(why, whysz, AM_ETOOBIG, "%u records, room for %zu", data[1], max);
+        return am_why(why, whysz, AM_ETOOBIG, "%u records, room for %zu", data[1], max);
     size_t total = TLT_HEAD_LEN + (size_t)dlen + TLT_CRC_LEN;
     if (len < total)
         return AVL_NEED_MORE;
@@ -324,10 +310,10 @@ int avl_tlt_decode(const uint8_t *buf, size_t len, const char *imei, int64_t now
     uint64_t crc = be_uint(data + dlen, TLT_CRC_LEN);
     uint16_t want = avl_crc16_ibm(data, (size_t)dlen);
     if (crc != want)
-        return refuse(why, whysz, AM_EINVAL, "CRC 0x%08" PRIx64 ", computed 0x%04x", crc, want);
+        return am_why(why, whysz, AM_EINVAL, "CRC 0x%08" PRIx64 ", computed 0x%04x", crc, want);
     size_t count = data[1];
     if (data[dlen - 1] != count)
-        return refuse(why, whysz, AM_EINVAL, "the record counts differ (%zu and %u)", count,
+        return am_why(why, whysz, AM_EINVAL, "the record counts differ (%zu and %u)", count,
                       data[dlen - 1]);
 
     size_t w = data[0] == TLT_CODEC8E ? 2 : 1;
@@ -338,7 +324,7 @@ int avl_tlt_decode(const uint8_t *buf, size_t len, const char *imei, int64_t now
             goto out;
     }
     if (r.left) {
-        rc = refuse(why, whysz, AM_EINVAL, "%zu bytes after the last record", r.left);
+        rc = am_why(why, whysz, AM_EINVAL, "%zu bytes after the last record", r.left);
         goto out;
     }
     *nfix = count;

@@ -40,6 +40,13 @@ enum am_err {
 
 /* Returns a static, human-readable name for an AM_E* code. */
 const char *am_strerror(int err);
+/*
+ * Writes a one-line reason into `why` (when why is not NULL and whysz > 0)
+ * and returns rc, for functions that explain their failures to the caller:
+ * `return am_why(why, whysz, AM_EINVAL, "bad %s", name);`
+ */
+int am_why(char *why, size_t whysz, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ---------------------------------------------------------------- logging */
 

@@ -3,6 +3,8 @@
  * err.c - names of error codes and roles: the small shared vocabulary of
  * core.h that needs a table.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core.h"
@@ -65,4 +67,15 @@ int am_role_parse(const char *s, enum am_role *out)
         }
     }
     return AM_EINVAL;
+}
+
+int am_why(char *why, size_t whysz, int rc, const char *fmt, ...)
+{
+    if (why && whysz) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, whysz, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }

@@ -29,19 +29,6 @@ const char *geo_road_class_name(int rc)
     return rc >= 0 && rc < GEO_RC_COUNT ? class_names[rc] : NULL;
 }
 
-static int fail(int rc, char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(int rc, char *why, size_t whysz, const char *fmt, ...)
-{
-    if (why && whysz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whysz, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* ---------------------------------------------------------------- life cycle */
 
 struct geo_roads *geo_roads_alloc(void)
@@ -353,22 +340,22 @@ int geo_roads_from_edges(uint32_t n, const double *lat, const double *lon, uint3
 {
     *out = NULL;
     if (n > GEO_ROADS_MAX_NODES || m > GEO_ROADS_MAX_EDGES)
-        return fail(AM_ETOOBIG, why, whysz, "%u nodes, %u edges: more than %u or %u", n, m,
-                    GEO_ROADS_MAX_NODES, GEO_ROADS_MAX_EDGES);
+        return am_why(why, whysz, AM_ETOOBIG, "%u nodes, %u edges: more than %u or %u", n, m,
+                      GEO_ROADS_MAX_NODES, GEO_ROADS_MAX_EDGES);
     if ((n && (!lat || !lon)) || (m && (!tail || !head || !time_ms || !length_m)))
-        return fail(AM_EINVAL, why, whysz, "missing array");
+        return am_why(why, whysz, AM_EINVAL, "missing array");
     for (uint32_t i = 0; i < n; i++)
         if (!coord_ok(lat[i], lon[i]))
-            return fail(AM_EINVAL, why, whysz, "node %u: coordinates out of range", i);
+            return am_why(why, whysz, AM_EINVAL, "node %u: coordinates out of range", i);
     for (uint32_t j = 0; j < m; j++) {
         if (tail[j] >= n || head[j] >= n)
-            return fail(AM_EINVAL, why, whysz, "edge %u: node out of range", j);
+            return am_why(why, whysz, AM_EINVAL, "edge %u: node out of range", j);
         if (time_ms[j] == 0 || time_ms[j] > 86400000u)
-            return fail(AM_EINVAL, why, whysz, "edge %u: time must be 1 ms to 1 day", j);
+            return am_why(why, whysz, AM_EINVAL, "edge %u: time must be 1 ms to 1 day", j);
         if (!(length_m[j] >= 0) || !isfinite(length_m[j]))
-            return fail(AM_EINVAL, why, whysz, "edge %u: bad length", j);
+            return am_why(why, whysz, AM_EINVAL, "edge %u: bad length", j);
         if (rclass && rclass[j] >= GEO_RC_COUNT)
-            return fail(AM_EINVAL, why, whysz, "edge %u: bad road class", j);
+            return am_why(why, whysz, AM_EINVAL, "edge %u: bad road class", j);
     }
     struct geo_roads *g = geo_roads_alloc();
     if (!g)
@@ -413,7 +400,7 @@ int geo_roads_from_edges(uint32_t n, const double *lat, const double *lon, uint3
 out:
     if (rc) {
         geo_roads_free(g);
-        return rc == AM_ENOMEM ? fail(rc, why, whysz, "out of memory") : rc;
+        return rc == AM_ENOMEM ? am_why(why, whysz, rc, "out of memory") : rc;
     }
     *out = g;
     return 0;
@@ -536,7 +523,7 @@ int geo_roads_save(const struct geo_roads *g, const char *path, char *why, size_
         total += parts[i].size;
     char *payload = malloc(total ? total : 1);
     if (!payload)
-        return fail(AM_ENOMEM, why, whysz, "out of memory");
+        return am_why(why, whysz, AM_ENOMEM, "out of memory");
     size_t off = 0;
     for (size_t i = 0; i < np; i++) {
         if (parts[i].size)
@@ -555,26 +542,27 @@ int geo_roads_save(const struct geo_roads *g, const char *path, char *why, size_
     char tmp[4096];
     int rc = 0, fd = -1;
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-        rc = fail(AM_EINVAL, why, whysz, "path too long");
+        rc = am_why(why, whysz, AM_EINVAL, "path too long");
         goto out;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        rc = fail(AM_EIO, why, whysz, "cannot create '%s': %s", tmp, strerror(errno));
+        rc = am_why(why, whysz, AM_EIO, "cannot create '%s': %s", tmp, strerror(errno));
         goto out;
     }
     if (write_all(fd, &h, sizeof(h)) || write_all(fd, payload, total) || fsync(fd)) {
-        rc = fail(AM_EIO, why, whysz, "cannot write '%s': %s", tmp, strerror(errno));
+        rc = am_why(why, whysz, AM_EIO, "cannot write '%s': %s", tmp, strerror(errno));
         goto out;
     }
     if (close(fd)) {
         fd = -1;
-        rc = fail(AM_EIO, why, whysz, "cannot write '%s': %s", tmp, strerror(errno));
+        rc = am_why(why, whysz, AM_EIO, "cannot write '%s': %s", tmp, strerror(errno));
         goto out;
     }
     fd = -1;
     if (rename(tmp, path)) {
-        rc = fail(AM_EIO, why, whysz, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+        rc = am_why(why, whysz, AM_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+                    strerror(errno));
         goto out;
     }
 out:
@@ -590,22 +578,22 @@ out:
 static int check_graph(const struct geo_roads *g, char *why, size_t whysz)
 {
     if (g->first_out[0] != 0 || g->first_out[g->n] != g->m)
-        return fail(AM_ECORRUPT, why, whysz, "edge index does not match the edge count");
+        return am_why(why, whysz, AM_ECORRUPT, "edge index does not match the edge count");
     for (uint32_t i = 0; i < g->n; i++) {
         if (g->first_out[i] > g->first_out[i + 1])
-            return fail(AM_ECORRUPT, why, whysz, "edge index not ordered at node %u", i);
+            return am_why(why, whysz, AM_ECORRUPT, "edge index not ordered at node %u", i);
         if (!coord_ok(g->lat_e7[i] / GEO_E7, g->lon_e7[i] / GEO_E7))
-            return fail(AM_ECORRUPT, why, whysz, "node %u: coordinates out of range", i);
+            return am_why(why, whysz, AM_ECORRUPT, "node %u: coordinates out of range", i);
     }
     for (uint32_t e = 0; e < g->m; e++) {
         if (g->head[e] >= g->n)
-            return fail(AM_ECORRUPT, why, whysz, "edge %u: node out of range", e);
+            return am_why(why, whysz, AM_ECORRUPT, "edge %u: node out of range", e);
         if (g->time_ms[e] == 0 || g->time_ms[e] > 86400000u)
-            return fail(AM_ECORRUPT, why, whysz, "edge %u: bad time", e);
+            return am_why(why, whysz, AM_ECORRUPT, "edge %u: bad time", e);
         if (!(g->length_m[e] >= 0) || !isfinite(g->length_m[e]))
-            return fail(AM_ECORRUPT, why, whysz, "edge %u: bad length", e);
+            return am_why(why, whysz, AM_ECORRUPT, "edge %u: bad length", e);
         if (g->rclass[e] >= GEO_RC_COUNT)
-            return fail(AM_ECORRUPT, why, whysz, "edge %u: bad road class", e);
+            return am_why(why, whysz, AM_ECORRUPT, "edge %u: bad road class", e);
     }
     return 0;
 }
@@ -618,39 +606,39 @@ int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t w
     char *payload = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(errno == ENOENT ? AM_ENOTFOUND : AM_EIO, why, whysz, "cannot open '%s': %s",
-                    path, strerror(errno));
+        return am_why(why, whysz, errno == ENOENT ? AM_ENOTFOUND : AM_EIO, "cannot open '%s': %s",
+                      path, strerror(errno));
     struct stat sb;
     if (fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode)) {
-        rc = fail(AM_EIO, why, whysz, "'%s' is not a regular file", path);
+        rc = am_why(why, whysz, AM_EIO, "'%s' is not a regular file", path);
         goto out;
     }
     struct roads_file_header h;
     if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, ROADS_MAGIC, 8) != 0) {
-        rc = fail(AM_ECORRUPT, why, whysz, "'%s' is not an amane road graph", path);
+        rc = am_why(why, whysz, AM_ECORRUPT, "'%s' is not an amane road graph", path);
         goto out;
     }
     if (h.version != ROADS_VERSION || h.endian != ROADS_ENDIAN) {
-        rc = fail(AM_ECORRUPT, why, whysz, "'%s': graph format %u not supported (want %u)", path,
-                  h.version, ROADS_VERSION);
+        rc = am_why(why, whysz, AM_ECORRUPT, "'%s': graph format %u not supported (want %u)", path,
+                    h.version, ROADS_VERSION);
         goto out;
     }
     /* The size first: a damaged count is damage, not a graph too big. */
     uint64_t want =
         sizeof(h) + (uint64_t)h.n * (4 + 4 + 8 + 4) + 4 + (uint64_t)h.m * (4 + 4 + 4 + 1);
     if ((uint64_t)sb.st_size != want) {
-        rc = fail(AM_ECORRUPT, why, whysz, "'%s': %lld bytes, the header says %llu", path,
-                  (long long)sb.st_size, (unsigned long long)want);
+        rc = am_why(why, whysz, AM_ECORRUPT, "'%s': %lld bytes, the header says %llu", path,
+                    (long long)sb.st_size, (unsigned long long)want);
         goto out;
     }
     if (h.n > GEO_ROADS_MAX_NODES || h.m > GEO_ROADS_MAX_EDGES) {
-        rc = fail(AM_ETOOBIG, why, whysz, "'%s': %u nodes, %u edges: past the limits", path, h.n,
-                  h.m);
+        rc = am_why(why, whysz, AM_ETOOBIG, "'%s': %u nodes, %u edges: past the limits", path, h.n,
+                    h.m);
         goto out;
     }
     g = geo_roads_alloc();
     if (!g) {
-        rc = fail(AM_ENOMEM, why, whysz, "out of memory");
+        rc = am_why(why, whysz, AM_ENOMEM, "out of memory");
         goto out;
     }
     g->n = h.n;
@@ -661,30 +649,30 @@ int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t w
     for (size_t i = 0; i < np; i++)
         total += parts[i].size;
     if ((uint64_t)sb.st_size != sizeof(h) + total) {
-        rc = fail(AM_ECORRUPT, why, whysz, "'%s': %lld bytes, the header says %zu", path,
-                  (long long)sb.st_size, sizeof(h) + total);
+        rc = am_why(why, whysz, AM_ECORRUPT, "'%s': %lld bytes, the header says %zu", path,
+                    (long long)sb.st_size, sizeof(h) + total);
         goto out;
     }
     payload = malloc(total ? total : 1);
     if (!payload) {
-        rc = fail(AM_ENOMEM, why, whysz, "out of memory");
+        rc = am_why(why, whysz, AM_ENOMEM, "out of memory");
         goto out;
     }
     if (total && fread(payload, total, 1, f) != 1) {
-        rc = fail(AM_EIO, why, whysz, "cannot read '%s'", path);
+        rc = am_why(why, whysz, AM_EIO, "cannot read '%s'", path);
         goto out;
     }
     uint8_t sum[AM_SHA256_LEN];
     file_sum(&h, payload, total, sum);
     if (memcmp(sum, h.sha256, sizeof(sum)) != 0) {
-        rc = fail(AM_ECORRUPT, why, whysz, "'%s': checksum mismatch, the file is damaged", path);
+        rc = am_why(why, whysz, AM_ECORRUPT, "'%s': checksum mismatch, the file is damaged", path);
         goto out;
     }
     size_t off = 0;
     for (size_t i = 0; i < np; i++) {
         *parts[i].ptr = malloc(parts[i].size ? parts[i].size : 1);
         if (!*parts[i].ptr) {
-            rc = fail(AM_ENOMEM, why, whysz, "out of memory");
+            rc = am_why(why, whysz, AM_ENOMEM, "out of memory");
             goto out;
         }
         memcpy(*parts[i].ptr, payload + off, parts[i].size);
@@ -692,7 +680,7 @@ int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t w
     }
     rc = check_graph(g, why, whysz);
     if (rc == 0 && (rc = geo_roads_finish(g)) != 0)
-        fail(rc, why, whysz, "out of memory");
+        am_why(why, whysz, rc, "out of memory");
 out:
     fclose(f);
     free(payload);
@@ -700,7 +688,7 @@ out:
         if (rc == AM_ECORRUPT && why && whysz && !strstr(why, path)) {
             char inner[256];
             snprintf(inner, sizeof(inner), "%s", why);
-            fail(rc, why, whysz, "'%s': %s", path, inner);
+            am_why(why, whysz, rc, "'%s': %s", path, inner);
         }
         geo_roads_free(g);
         return rc;
