@@ -51,6 +51,7 @@ static void ws_free(struct geo_ws *ws)
     free(ws->heappos);
     free(ws->astamp);
     free(ws->ahead);
+    free(ws->scratch);
     free(ws);
 }
 
@@ -926,12 +927,6 @@ static void offer(struct search *s, uint32_t src, uint64_t ms, float len, uint32
 
 static void search_release(struct search *s)
 {
-    free(s->att);
-    free(s->best);
-    free(s->blen);
-    free(s->via);
-    free(s->final);
-    free(s->ch);
     if (s->ws)
         geo_ws_put(s->g, s->ws);
     memset(s, 0, sizeof(*s));
@@ -963,16 +958,37 @@ static int search_run(struct search *s, const struct geo_roads *g, const struct 
     if (nsrc > UINT32_MAX / 4)
         return AM_ETOOBIG;
     size_t n1 = nsrc ? nsrc : 1;
-    s->att = malloc(3 * n1 * sizeof(*s->att));
-    s->best = malloc(n1 * sizeof(*s->best));
-    s->blen = malloc(n1 * sizeof(*s->blen));
-    s->via = malloc(n1 * sizeof(*s->via));
-    s->final = calloc(n1, sizeof(*s->final));
-    s->capch = 8 * n1 + 8;
-    s->ch = malloc(s->capch * sizeof(*s->ch));
+    /* The per-source arrays live in the workspace's scratch, kept between searches: no
+     * allocation (nor fresh pages to fault in) per recommendation. Each source joins at
+     * most twice and is offered at most three times (two joins and the direct drive). */
+    s->capch = 3 * n1 + 8;
+    size_t need = 2 * n1 * sizeof(*s->att) + n1 * sizeof(*s->best) + n1 * sizeof(*s->blen) +
+                  n1 * sizeof(*s->via) + n1 * sizeof(*s->final) + s->capch * sizeof(*s->ch) +
+                  6 * 16;
     s->ws = geo_ws_get(g);
-    if (!s->att || !s->best || !s->blen || !s->via || !s->final || !s->ch || !s->ws)
+    if (!s->ws)
         return AM_ENOMEM;
+    if (s->ws->scratch_cap < need) {
+        void *p = realloc(s->ws->scratch, need);
+        if (!p)
+            return AM_ENOMEM;
+        s->ws->scratch = p;
+        s->ws->scratch_cap = need;
+    }
+    char *q = s->ws->scratch;
+#define CARVE(field, count)                                                                        \
+    do {                                                                                           \
+        s->field = (void *)q;                                                                      \
+        q += ((count) * sizeof(*s->field) + 15) & ~(size_t)15;                                     \
+    } while (0)
+    CARVE(best, n1);
+    CARVE(att, 2 * n1);
+    CARVE(ch, s->capch);
+    CARVE(blen, n1);
+    CARVE(via, n1);
+    CARVE(final, n1);
+#undef CARVE
+    memset(s->final, 0, n1 * sizeof(*s->final));
     struct geo_ws *ws = s->ws;
     ws_begin(g, ws);
 

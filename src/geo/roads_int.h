@@ -28,6 +28,8 @@ struct geo_ws {
     uint32_t heapn;
     uint32_t *astamp; /* node -> generation in which ahead is valid */
     uint32_t *ahead;  /* node -> first source attached to it (a search's own list) */
+    void *scratch;    /* per-source arrays of a search, grown as needed, kept for the next */
+    size_t scratch_cap;
 };
 
 struct geo_roads {
