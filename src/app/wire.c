@@ -273,11 +273,14 @@ int app_open(struct app *a, bool serve)
         rc = app_routes_roads(a);
     if (!rc)
         rc = avl_routes(a->http, a->avl);
-    int osmand = -1;
+    int osmand = -1, teltonika = -1;
     if (!rc)
-        rc = avl_listen(a->avl, a->http, c->avl_osmand_port, &osmand);
+        rc = avl_listen(a->avl, a->http, c->avl_osmand_port, &osmand, c->avl_teltonika_port,
+                        &teltonika);
     if (!rc && osmand >= 0)
         am_info("app", "listening for devices", "protocol=osmand port=%d", osmand);
+    if (!rc && teltonika >= 0)
+        am_info("app", "listening for devices", "protocol=teltonika port=%d", teltonika);
     if (!rc)
         rc = http_route_static(a->http);
     return rc;

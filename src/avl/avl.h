@@ -215,9 +215,14 @@ int avl_trail(struct avl *a, const char *unit, int64_t from_us, int64_t to_us, i
 
 /*
  * Opens the device listeners on the server: OsmAnd HTTP on `osmand_port`
- * (0: any free port, -1: none); *osmand_bound (may be NULL) gets the port.
+ * and Teltonika TCP on `teltonika_port` (0: any free port, -1: none);
+ * *_bound (may be NULL) get the ports.
  */
-int avl_listen(struct avl *a, struct http_server *srv, int osmand_port, int *osmand_bound);
+int avl_listen(struct avl *a, struct http_server *srv, int osmand_port, int *osmand_bound,
+               int teltonika_port, int *teltonika_bound);
+
+/* Whether `device` is bound to a unit for protocol `p`. Thread-safe. */
+bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol p);
 
 /* The routes: devices, trails. */
 int avl_routes(struct http_server *srv, struct avl *a);

@@ -40,6 +40,8 @@ const struct store_migration avl_migrations[] = {
      "  speed_mps REAL, heading REAL, altitude REAL, accuracy REAL, satellites INTEGER,"
      "  attrs TEXT);"
      "CREATE INDEX avl_positions_unit_time ON avl_positions(unit, time_us);"},
+    /* A tracker resends a packet that was not acknowledged: one position per device and time. */
+    {"avl", 2, "CREATE UNIQUE INDEX avl_positions_device_time ON avl_positions(device, time_us);"},
 };
 const size_t avl_nmigrations = sizeof(avl_migrations) / sizeof(avl_migrations[0]);
 
@@ -191,6 +193,15 @@ static int load_devices(struct store_conn *c, void *arg)
     return store_query(c, "SELECT device, protocol, unit FROM avl_devices", load_row, arg, NULL);
 }
 
+bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol p)
+{
+    pthread_mutex_lock(&a->mu);
+    struct device *d = device_find(a, device);
+    bool ok = d && d->protocol == (int)p;
+    pthread_mutex_unlock(&a->mu);
+    return ok;
+}
+
 /* ---------------------------------------------------------------- batches */
 
 static void batch_free(struct batch *b)
@@ -221,17 +232,17 @@ static int batch_apply(struct store_conn *c, struct store_cmd *cmd)
     int rc = 0;
     for (size_t i = 0; i < b->n && !rc; i++) {
         const struct pending *p = &b->rows[i];
-        rc = store_exec(c,
-                        "INSERT INTO avl_positions(unit, device, time_us, received_us, lat, lon,"
-                        " speed_mps, heading, altitude, accuracy, satellites, attrs)"
-                        " VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, -1e300), NULLIF(?, -1e300),"
-                        " NULLIF(?, -1e300), NULLIF(?, -1e300), NULLIF(?, -1), ?)",
-                        "ttiiddddddit", p->unit, p->device, p->time_us, p->received_us, p->lat,
-                        p->lon, isnan(p->speed_mps) ? -1e300 : p->speed_mps,
-                        isnan(p->heading_deg) ? -1e300 : p->heading_deg,
-                        isnan(p->altitude_m) ? -1e300 : p->altitude_m,
-                        isnan(p->accuracy_m) ? -1e300 : p->accuracy_m, (int64_t)p->satellites,
-                        p->attrs);
+        rc = store_exec(
+            c,
+            "INSERT OR IGNORE INTO avl_positions(unit, device, time_us, received_us, lat, lon,"
+            " speed_mps, heading, altitude, accuracy, satellites, attrs)"
+            " VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, -1e300), NULLIF(?, -1e300),"
+            " NULLIF(?, -1e300), NULLIF(?, -1e300), NULLIF(?, -1), ?)",
+            "ttiiddddddit", p->unit, p->device, p->time_us, p->received_us, p->lat, p->lon,
+            isnan(p->speed_mps) ? -1e300 : p->speed_mps,
+            isnan(p->heading_deg) ? -1e300 : p->heading_deg,
+            isnan(p->altitude_m) ? -1e300 : p->altitude_m,
+            isnan(p->accuracy_m) ? -1e300 : p->accuracy_m, (int64_t)p->satellites, p->attrs);
     }
     if (rc || b->n == 0)
         return rc;

@@ -80,6 +80,7 @@ static const struct opt opts[] = {
     I64("roads", "snap_max_m", roads_snap_max_m, 10, 5000),
     I64("roads", "stale_after", roads_stale_s, 10, 86400),
     INT("avl", "osmand_port", avl_osmand_port, -1, 65535),
+    INT("avl", "teltonika_port", avl_teltonika_port, -1, 65535),
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
@@ -117,6 +118,7 @@ void am_config_defaults(struct am_config *c)
     c->roads_snap_max_m = 300;
     c->roads_stale_s = 120;
     c->avl_osmand_port = 5055;
+    c->avl_teltonika_port = 5027;
 }
 
 static bool choice_ok(const char *choices, const char *v)

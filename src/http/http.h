@@ -19,6 +19,8 @@
 #ifndef AM_HTTP_H
 #define AM_HTTP_H
 
+#include <stdint.h>
+
 #include "core/core.h"
 
 struct http_server;
@@ -111,6 +113,36 @@ int http_route(struct http_server *s, enum http_method m, const char *pattern, u
  */
 int http_listen(struct http_server *s, const char *name, int port, http_handler fn, void *arg,
                 int *bound);
+
+/*
+ * A TCP connection of a device protocol spoken over raw TCP (Teltonika).
+ * The loop owns it while it is open; anyone who keeps it past a callback
+ * (to answer after a batch is durable) holds it with http_raw_hold() and
+ * lets go with http_raw_release(); it is freed when the last lets go.
+ */
+struct http_raw;
+
+struct http_raw_ops {
+    /* A connection opened (on the loop): its state, or NULL to refuse it. */
+    void *(*open)(void *arg, struct http_raw *conn, const char *remote);
+    /* Bytes arrived (on the loop, must not block): 0, or -1 to close the connection. */
+    int (*data)(void *arg, void *state, const uint8_t *buf, size_t len);
+    /* The connection closed (on the loop): free the state. */
+    void (*close)(void *arg, void *state);
+};
+
+/*
+ * Listens on `port` for raw TCP connections of a device protocol, handled
+ * by `ops`. As http_listen() otherwise.
+ */
+int http_listen_raw(struct http_server *s, const char *name, int port,
+                    const struct http_raw_ops *ops, void *arg, int *bound);
+/* Queues bytes to send, from any thread. AM_ECLOSED once the connection closed. */
+int http_raw_send(struct http_raw *c, const void *buf, size_t len);
+/* Closes the connection after what is queued is sent, from any thread. */
+void http_raw_close(struct http_raw *c);
+void http_raw_hold(struct http_raw *c);
+void http_raw_release(struct http_raw *c);
 
 /* Runs the loop on the calling thread until http_stop(). */
 int http_run(struct http_server *s);

@@ -70,7 +70,9 @@ struct conn {
 struct http_listener {
     struct http_server *srv;
     char name[32];
-    struct route route;
+    struct route route;             /* an HTTP listener's one handler */
+    const struct http_raw_ops *raw; /* or a raw TCP listener's */
+    void *raw_arg;
     struct lws_vhost *vh;
 };
 

@@ -610,6 +610,147 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* ---------------------------------------------------------------- raw TCP listeners */
+
+struct http_raw {
+    pthread_mutex_t mu;
+    int refs;
+    struct lws *wsi; /* NULL once closed */
+    struct http_server *srv;
+    const struct http_raw_ops *ops;
+    void *arg, *state;
+    struct am_buf out;
+    bool closing;
+};
+
+void http_raw_hold(struct http_raw *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->refs++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void http_raw_release(struct http_raw *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool last = --c->refs == 0;
+    pthread_mutex_unlock(&c->mu);
+    if (!last)
+        return;
+    am_buf_release(&c->out);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* On the loop: ask for a writable callback if the connection is still open. */
+static void raw_wake(struct http_server *s, void *arg)
+{
+    (void)s;
+    struct http_raw *c = arg;
+    pthread_mutex_lock(&c->mu);
+    if (c->wsi)
+        lws_callback_on_writable(c->wsi);
+    pthread_mutex_unlock(&c->mu);
+    http_raw_release(c);
+}
+
+static int raw_post_wake(struct http_raw *c)
+{
+    http_raw_hold(c);
+    int rc = http_post_task(c->srv, raw_wake, c);
+    if (rc)
+        http_raw_release(c);
+    return rc;
+}
+
+int http_raw_send(struct http_raw *c, const void *buf, size_t len)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = !c->wsi || c->closing ? AM_ECLOSED : am_buf_append(&c->out, buf, len);
+    pthread_mutex_unlock(&c->mu);
+    return rc ? rc : raw_post_wake(c);
+}
+
+void http_raw_close(struct http_raw *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->closing = true;
+    pthread_mutex_unlock(&c->mu);
+    raw_post_wake(c);
+}
+
+static int raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len)
+{
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    struct http_listener *ls = vh ? lws_get_vhost_user(vh) : NULL;
+    struct http_raw **slot = user, *c = slot ? *slot : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_RAW_ADOPT: {
+        if (!ls || !ls->raw || !slot)
+            return -1;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+            return -1;
+        pthread_mutex_init(&c->mu, NULL);
+        c->refs = 1; /* the loop's, until RAW_CLOSE */
+        c->wsi = wsi;
+        c->srv = ls->srv;
+        c->ops = ls->raw;
+        c->arg = ls->raw_arg;
+        am_buf_init(&c->out, 1024 * 1024);
+        *slot = c;
+        char remote[64] = "";
+        lws_get_peer_simple(wsi, remote, sizeof(remote));
+        c->state = c->ops->open(c->arg, c, remote);
+        return c->state ? 0 : -1;
+    }
+    case LWS_CALLBACK_RAW_RX:
+        if (!c || !c->state)
+            return -1;
+        return c->ops->data(c->arg, c->state, in, len) ? -1 : 0;
+    case LWS_CALLBACK_RAW_WRITEABLE: {
+        if (!c)
+            return -1;
+        pthread_mutex_lock(&c->mu);
+        size_t n = c->out.len;
+        unsigned char *buf = n ? malloc(LWS_PRE + n) : NULL;
+        if (buf) {
+            memcpy(buf + LWS_PRE, c->out.data, n);
+            c->out.len = 0;
+        }
+        bool closing = c->closing;
+        pthread_mutex_unlock(&c->mu);
+        if (n && !buf)
+            return -1;
+        int w = n ? lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_RAW) : 0;
+        free(buf);
+        if (w < (int)n)
+            return -1;
+        return closing ? -1 : 0;
+    }
+    case LWS_CALLBACK_RAW_CLOSE:
+        if (!c)
+            return 0;
+        if (c->state)
+            c->ops->close(c->arg, c->state);
+        c->state = NULL;
+        pthread_mutex_lock(&c->mu);
+        c->wsi = NULL;
+        pthread_mutex_unlock(&c->mu);
+        *slot = NULL;
+        http_raw_release(c);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols raw_protocols[] = {
+    {"amane-raw", raw_callback, sizeof(struct http_raw *), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
 static void lws_log_emit(int level, const char *line)
 {
     char msg[512];
@@ -674,8 +815,9 @@ err:
     return rc;
 }
 
-int http_listen(struct http_server *s, const char *name, int port, http_handler fn, void *arg,
-                int *bound)
+/* Adds a listener's vhost on `port`: HTTP to one handler, or raw TCP to `raw`. */
+static int add_listener(struct http_server *s, const char *name, int port, http_handler fn,
+                        void *arg, const struct http_raw_ops *raw, int *bound)
 {
     if (s->nlisteners == HTTP_MAX_LISTENERS)
         return AM_ETOOBIG;
@@ -688,15 +830,24 @@ int http_listen(struct http_server *s, const char *name, int port, http_handler 
     ls->route.flags = HTTP_PUBLIC;
     ls->route.fn = fn;
     ls->route.arg = arg;
+    ls->raw = raw;
+    ls->raw_arg = arg;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.port = port;
     info.iface = s->listen;
     info.vhost_name = ls->name;
-    info.protocols = protocols;
+    info.protocols = raw ? raw_protocols : protocols;
     info.user = ls;
     info.timeout_secs = 30;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (raw) {
+        info.options |= LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+        info.listen_accept_role = "raw-skt";
+        info.listen_accept_protocol = "amane-raw";
+    } else {
+        info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+    }
     ls->vh = lws_create_vhost(s->ctx, &info);
     if (!ls->vh) {
         am_error("http", "cannot listen", "name=%s listen=%s port=%d", name, s->listen, port);
@@ -706,6 +857,18 @@ int http_listen(struct http_server *s, const char *name, int port, http_handler 
     if (bound)
         *bound = lws_get_vhost_listen_port(ls->vh);
     return 0;
+}
+
+int http_listen(struct http_server *s, const char *name, int port, http_handler fn, void *arg,
+                int *bound)
+{
+    return add_listener(s, name, port, fn, arg, NULL, bound);
+}
+
+int http_listen_raw(struct http_server *s, const char *name, int port,
+                    const struct http_raw_ops *ops, void *arg, int *bound)
+{
+    return add_listener(s, name, port, NULL, arg, ops, bound);
 }
 
 int http_port(struct http_server *s)
@@ -750,6 +913,8 @@ void http_server_free(struct http_server *s)
         struct loop_task *next = t->next;
         if (t->fn == job_ready)
             job_free(t->arg);
+        else if (t->fn == raw_wake)
+            http_raw_release(t->arg);
         free(t);
         t = next;
     }

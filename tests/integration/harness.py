@@ -532,7 +532,7 @@ class Server:
             cmd = [AMANED, "--server.port=%d" % self.port, "--store.path=" + self.db,
                    "--server.web_root=" + self.web_root,
                    # Device listeners on free ports, so that servers can run side by side.
-                   "--avl.osmand_port=0"]
+                   "--avl.osmand_port=0", "--avl.teltonika_port=0"]
             if self.tls:
                 cmd += ["--server.tls_cert=" + self.tls[0], "--server.tls_key=" + self.tls[1]]
             cmd += self.args

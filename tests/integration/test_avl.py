@@ -10,6 +10,8 @@ import datetime
 import http.client
 import json
 import re
+import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -22,6 +24,56 @@ UNITS = "/api/v1/units"
 
 def now_s():
     return int(time.time())
+
+
+def crc16_ibm(data):
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def codec8(records):
+    """A Teltonika Codec 8 packet of records (time_ms, lat, lon, speed_kmh, io {id: byte})."""
+    body = b""
+    for t, lat, lon, speed, io in records:
+        body += struct.pack(">QB", t, 0)
+        body += struct.pack(">iihHBH", int(round(lon * 1e7)), int(round(lat * 1e7)), 50, 90,
+                            9 if lat or lon else 0, speed)
+        body += struct.pack(">BB", 0, len(io)) + struct.pack(">B", len(io))
+        for k, v in io.items():
+            body += struct.pack(">BB", k, v)
+        body += b"\x00\x00\x00"  # no 2-, 4- or 8-byte elements
+    data = struct.pack(">BB", 0x08, len(records)) + body + struct.pack(">B", len(records))
+    return b"\x00\x00\x00\x00" + struct.pack(">I", len(data)) + data + struct.pack(
+        ">I", crc16_ibm(data))
+
+
+class Tracker:
+    """A Teltonika tracker on the TCP port."""
+
+    def __init__(self, port, imei):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=h.scaled(10))
+        self.sock.sendall(struct.pack(">H", len(imei)) + imei.encode())
+        self.accepted = self.sock.recv(1)
+
+    def send(self, packet, chunks=1):
+        step = max(1, len(packet) // chunks)
+        for i in range(0, len(packet), step):
+            self.sock.sendall(packet[i:i + step])
+            time.sleep(0.01 if chunks > 1 else 0)
+        ack = b""
+        while len(ack) < 4:
+            part = self.sock.recv(4 - len(ack))
+            if not part:
+                return None
+            ack += part
+        return struct.unpack(">I", ack)[0]
+
+    def close(self):
+        self.sock.close()
 
 
 class OsmAnd:
@@ -56,10 +108,12 @@ class AvlTest(h.ServerTestCase):
         cls.n = 0
 
     @staticmethod
-    def osmand_port(srv):
-        m = re.findall(r'msg="listening for devices" protocol=osmand port=(\d+)', srv.log_text())
+    def osmand_port(srv, protocol="osmand"):
+        m = re.findall(r'msg="listening for devices" protocol=%s port=(\d+)' % protocol,
+                       srv.log_text())
         if not m:
-            raise AssertionError("amaned did not say where OsmAnd listens:\n" + srv.log_tail())
+            raise AssertionError("amaned did not say where %s listens:\n%s" %
+                                 (protocol, srv.log_tail()))
         return int(m[-1])
 
     def tok(self, role="supervisor"):
@@ -192,6 +246,44 @@ class AvlTest(h.ServerTestCase):
         self.assertGreater(kept, 0)
         self.assertLessEqual(kept, 40, "at most 20 a second, and the burst spans 2 seconds at most")
         self.assertEqual(len(self.trail(unit)), kept, "every 200 is in the trail, no 429 is")
+
+    def test_teltonika(self):
+        port = self.osmand_port(self.srv, "teltonika")
+        unit = self.unit()
+        imei = "356307042441013"
+        self.bind(imei, unit, "teltonika")
+        t = int(time.time() * 1000)
+        tr = Tracker(port, imei)
+        self.assertEqual(tr.accepted, b"\x01")
+        pkt = codec8([(t - 3000, 33.5731, -7.5898, 40, {1: 1, 21: 4}),
+                      (t - 2000, 33.5741, -7.5890, 42, {1: 1}),
+                      (t - 1000, 0.0, 0.0, 0, {1: 0})])  # the last one without a fix
+        self.assertEqual(tr.send(pkt), 3, "all three records acknowledged")
+        self.assertEqual(tr.send(pkt, chunks=7), 3, "the same packet again, in pieces")
+        bad = bytearray(codec8([(t - 500, 33.5751, -7.5880, 10, {})]))
+        bad[-1] ^= 0xFF  # CRC
+        self.assertIsNone(tr.send(bytes(bad)), "a bad CRC closes the connection unanswered")
+        tr.close()
+        pts = self.trail(unit)
+        self.assertEqual([round(p["lat"], 4) for p in pts], [33.5731, 33.5741],
+                         "positions kept once, the record without a fix not a position")
+        self.assertAlmostEqual(pts[0]["speed_mps"], 40 / 3.6, places=3)
+        # An unknown IMEI is refused at the handshake.
+        stranger = Tracker(port, "356307042441099")
+        self.assertEqual(stranger.accepted, b"\x00")
+        stranger.close()
+        # Not a handshake at all: refused (0x00) and closed.
+        s = socket.create_connection(("127.0.0.1", port), timeout=h.scaled(5))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        while True:
+            part = s.recv(16)
+            if not part:
+                break
+            got += part
+        self.assertEqual(got, b"\x00")
+        s.close()
+        self.assertTrue(self.srv.alive())
 
     def test_trail_arguments(self):
         unit = self.unit()
