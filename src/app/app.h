@@ -24,7 +24,8 @@ struct app {
     struct bus *bus;
     struct auth *auth;
     struct cad *cad;
-    struct avl *avl; /* the field link: devices, positions, trails */
+    struct avl *avl;       /* the field link: devices, positions, trails */
+    struct avl_mqtt *mqtt; /* connected vehicles through the broker; NULL without one */
     /* Morocco's regions and provinces, and the police sectors (src/geo). */
     struct geo_areas *regions, *provinces, *sectors;
     /* The road graph for routing and recommendations; NULL with roads.graph = off. */

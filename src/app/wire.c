@@ -281,6 +281,9 @@ int app_open(struct app *a, bool serve)
         am_info("app", "listening for devices", "protocol=osmand port=%d", osmand);
     if (!rc && teltonika >= 0)
         am_info("app", "listening for devices", "protocol=teltonika port=%d", teltonika);
+    if (!rc && c->avl_mqtt_host[0])
+        rc = avl_mqtt_start(a->avl, c->avl_mqtt_host, c->avl_mqtt_port, c->avl_mqtt_client_id,
+                            &a->mqtt);
     if (!rc)
         rc = http_route_static(a->http);
     return rc;
@@ -290,6 +293,7 @@ void app_close(struct app *a)
 {
     /* Workers first (they use the store), then the store (its writer feeds the stream). */
     http_drain(a->http);
+    avl_mqtt_stop(a->mqtt);
     avl_free(a->avl); /* writes its last batch: before the store closes */
     cad_free(a->cad);
     store_close(a->store);

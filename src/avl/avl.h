@@ -221,6 +221,20 @@ int avl_trail(struct avl *a, const char *unit, int64_t from_us, int64_t to_us, i
 int avl_listen(struct avl *a, struct http_server *srv, int osmand_port, int *osmand_bound,
                int teltonika_port, int *teltonika_bound);
 
+/*
+ * Connected vehicles through an MQTT broker (mqtt.c): subscribes to
+ * amane/v1/units/+/telemetry (QoS 1, persistent session `client_id`) and
+ * ingests each message as a fix of the device in the topic; reconnects by
+ * itself after a broker restart. Returns 0 (the broker may come later),
+ * AM_EIO for an unusable host, AM_ENOMEM. Stop with avl_mqtt_stop().
+ */
+struct avl_mqtt;
+int avl_mqtt_start(struct avl *a, const char *host, int port, const char *client_id,
+                   struct avl_mqtt **out);
+/* Publishes a command (JSON text) to amane/v1/units/<device>/commands at QoS 1. */
+int avl_mqtt_command(struct avl_mqtt *q, const char *device, const char *json_text);
+void avl_mqtt_stop(struct avl_mqtt *q);
+
 /* Whether `device` is bound to a unit for protocol `p`. Thread-safe. */
 bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol p);
 

@@ -81,6 +81,9 @@ static const struct opt opts[] = {
     I64("roads", "stale_after", roads_stale_s, 10, 86400),
     INT("avl", "osmand_port", avl_osmand_port, -1, 65535),
     INT("avl", "teltonika_port", avl_teltonika_port, -1, 65535),
+    STR("avl", "mqtt_host", avl_mqtt_host),
+    INT("avl", "mqtt_port", avl_mqtt_port, 1, 65535),
+    STR("avl", "mqtt_client_id", avl_mqtt_client_id),
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
@@ -119,6 +122,8 @@ void am_config_defaults(struct am_config *c)
     c->roads_stale_s = 120;
     c->avl_osmand_port = 5055;
     c->avl_teltonika_port = 5027;
+    c->avl_mqtt_port = 1883;
+    am_strlcpy(c->avl_mqtt_client_id, "amaned", sizeof(c->avl_mqtt_client_id));
 }
 
 static bool choice_ok(const char *choices, const char *v)

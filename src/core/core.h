@@ -326,8 +326,11 @@ struct am_config {
     int64_t roads_snap_max_m; /* how far from a road a position may be, metres */
     int64_t roads_stale_s;    /* a unit position older than this is stale */
     /* [avl] */
-    int avl_osmand_port;    /* OsmAnd HTTP listener (Traccar Client); 0: any, -1: none */
-    int avl_teltonika_port; /* Teltonika Codec 8/8E TCP listener; 0: any, -1: none */
+    int avl_osmand_port;         /* OsmAnd HTTP listener (Traccar Client); 0: any, -1: none */
+    int avl_teltonika_port;      /* Teltonika Codec 8/8E TCP listener; 0: any, -1: none */
+    char avl_mqtt_host[256];     /* MQTT broker of connected vehicles; "": none */
+    int avl_mqtt_port;           /* its port (1883) */
+    char avl_mqtt_client_id[64]; /* amaned's persistent session there */
     /* [log] */
     char log_level[16];
 };

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""test_mqtt.py - connected vehicles through a real mosquitto broker (started
+here, on loopback): telemetry published at QoS 1 on
+amane/v1/units/<device>/telemetry reaches the unit's trail; malformed
+payloads, unknown devices and bad topics are refused and counted, and
+change nothing; a broker restart is survived (amaned reconnects,
+subscribes again, and what is published after arrives once)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import harness as h
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+
+
+class Broker:
+    def __init__(self, workdir, port):
+        self.workdir, self.port, self.proc = workdir, port, None
+        self.conf = os.path.join(workdir, "mosquitto.conf")
+        with open(self.conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
+
+    def start(self):
+        log = open(os.path.join(self.workdir, "mosquitto.log"), "ab")
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=log, stderr=log)
+        deadline = time.monotonic() + h.scaled(10)
+        while time.monotonic() < deadline:
+            r = subprocess.run([PUB, "-h", "127.0.0.1", "-p", str(self.port), "-t", "probe",
+                                "-m", "x"], capture_output=True)
+            if r.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise AssertionError("mosquitto did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def publish(self, topic, payload):
+        r = subprocess.run([PUB, "-h", "127.0.0.1", "-p", str(self.port), "-q", "1", "-t", topic,
+                            "-m", payload], capture_output=True, text=True,
+                           timeout=h.scaled(10))
+        if r.returncode != 0:
+            raise AssertionError("mosquitto_pub failed: %s" % r.stderr)
+
+
+def telemetry(lat, lon, **kw):
+    body = {"lat": lat, "lon": lon, "speed_kmh": 36, "heading": 90, "ignition": True,
+            "siren": False}
+    body.update(kw)
+    return json.dumps(body)
+
+
+class MqttTest(h.ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.broker = Broker(cls.tmp, h.free_port())
+        cls.broker.start()
+        cls.srv = cls.new_server(args=["--avl.mqtt_host=127.0.0.1",
+                                       "--avl.mqtt_port=%d" % cls.broker.port,
+                                       "--avl.mqtt_client_id=amaned-test"])
+        cls.wait_connected(cls.srv, 1)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.broker.stop()
+
+    @classmethod
+    def wait_connected(cls, srv, n):
+        deadline = time.monotonic() + h.scaled(20)
+        while time.monotonic() < deadline:
+            if len(re.findall(r'msg="mqtt connected"', srv.log_text())) >= n:
+                return
+            time.sleep(0.1)
+        raise AssertionError("amaned did not connect to the broker (%d):\n%s" %
+                             (n, srv.log_tail()))
+
+    def setUp(self):
+        tok = self.srv.token("admin")
+        type(self).unit_n = getattr(type(self), "unit_n", 0) + 1
+        self.unit = "MQ-%02d" % self.unit_n
+        self.device = "VEH-%02d" % self.unit_n
+        r = self.srv.post("/api/v1/units", {"callsign": self.unit, "kind": "car_patrol"},
+                          token=tok)
+        self.assertEqual(r.status, 201, r)
+        r = self.srv.post("/api/v1/devices", {"device": self.device, "protocol": "mqtt",
+                                              "unit": self.unit}, token=tok)
+        self.assertEqual(r.status, 201, r)
+
+    def trail(self):
+        r = self.srv.get("/api/v1/units/%s/trail" % self.unit, token=self.srv.token("dispatcher"))
+        self.assertEqual(r.status, 200, r)
+        return r.json["points"]
+
+    def wait_trail(self, n):
+        deadline = time.monotonic() + h.scaled(10)
+        while time.monotonic() < deadline:
+            pts = self.trail()
+            if len(pts) >= n:
+                return pts
+            time.sleep(0.1)
+        return self.trail()
+
+    def topic(self, device=None):
+        return "amane/v1/units/%s/telemetry" % (device or self.device)
+
+    def test_telemetry_reaches_the_trail(self):
+        self.broker.publish(self.topic(), telemetry(33.5731, -7.5898))
+        self.broker.publish(self.topic(), telemetry(33.5741, -7.5890, event="harsh_braking"))
+        pts = self.wait_trail(2)
+        self.assertEqual([round(p["lat"], 4) for p in pts], [33.5731, 33.5741])
+        self.assertAlmostEqual(pts[0]["speed_mps"], 10.0, places=3)
+        u = next(x for x in self.srv.get("/api/v1/units", token=self.srv.token("admin"))
+                 .json["items"] if x["callsign"] == self.unit)
+        self.assertAlmostEqual(u["position"]["lat"], 33.5741)
+
+    def test_refusals(self):
+        before = self.srv.get("/metrics").text
+        refused0 = int(re.search(r"amane_avl_mqtt_refused_total (\d+)", before).group(1))
+        bad = [(self.topic(), "not json"),
+               (self.topic(), telemetry(91, -7.58)),
+               (self.topic(), telemetry(33.57, -7.58, color="red")),
+               (self.topic(), telemetry(33.57, -7.58, event="party")),
+               (self.topic("STRANGER"), telemetry(33.57, -7.58)),
+               ("amane/v1/units/%s/other" % self.device, telemetry(33.57, -7.58))]
+        for topic, payload in bad:
+            self.broker.publish(topic, payload)
+        # A good one after them, to know they were all handled.
+        self.broker.publish(self.topic(), telemetry(33.5751, -7.5880))
+        pts = self.wait_trail(1)
+        self.assertEqual([round(p["lat"], 4) for p in pts], [33.5751])
+        deadline = time.monotonic() + h.scaled(5)
+        while time.monotonic() < deadline:
+            m = re.search(r"amane_avl_mqtt_refused_total (\d+)", self.srv.get("/metrics").text)
+            if int(m.group(1)) - refused0 >= 5:
+                break
+            time.sleep(0.1)
+        self.assertGreaterEqual(int(m.group(1)) - refused0, 5,
+                                "5 refusals counted (the /other topic is not subscribed)")
+        self.assertTrue(self.srv.alive())
+
+    def test_z_broker_restart(self):
+        self.broker.publish(self.topic(), telemetry(33.5761, -7.5870))
+        self.assertEqual(len(self.wait_trail(1)), 1)
+        self.broker.stop()
+        time.sleep(h.scaled(1.5))
+        self.assertTrue(self.srv.alive(), "amaned survives the broker going away")
+        self.broker.start()
+        self.wait_connected(self.srv, 2)
+        time.sleep(0.3)  # the subscription follows the connection
+        self.broker.publish(self.topic(), telemetry(33.5771, -7.5860))
+        pts = self.wait_trail(2)
+        self.assertEqual([round(p["lat"], 4) for p in pts], [33.5761, 33.5771],
+                         "after the restart, each position arrives once")
+
+
+if __name__ == "__main__":
+    h.main()
