@@ -273,6 +273,8 @@ int app_open(struct app *a, bool serve)
         rc = app_routes_roads(a);
     if (!rc)
         rc = avl_routes(a->http, a->avl);
+    if (!rc)
+        avl_stream(a->avl, a->http);
     int osmand = -1, teltonika = -1;
     if (!rc)
         rc = avl_listen(a->avl, a->http, c->avl_osmand_port, &osmand, c->avl_teltonika_port,

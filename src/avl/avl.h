@@ -238,6 +238,14 @@ void avl_mqtt_stop(struct avl_mqtt *q);
 /* Whether `device` is bound to a unit for protocol `p`. Thread-safe. */
 bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol p);
 
+/*
+ * Puts the units' latest positions on the stream as live state: a message
+ * {"type": "avl.positions", "units": [{unit, lat, lon, time, speed_mps?,
+ * heading?}]} of the units that moved, at most twice a second per client,
+ * for admins, supervisors, dispatchers and patrols.
+ */
+void avl_stream(struct avl *a, struct http_server *srv);
+
 /* The routes: devices, trails. */
 int avl_routes(struct http_server *srv, struct avl *a);
 

@@ -20,6 +20,7 @@
 #include "avl/avl.h"
 #include "cad/cad.h"
 #include "core/core.h"
+#include "http/http.h"
 #include "store/store.h"
 
 const struct store_migration avl_migrations[] = {
@@ -95,10 +96,22 @@ struct batch {
     size_t nw, capw;
 };
 
+/* A unit's latest position, for the stream (live state). */
+struct live_unit {
+    struct live_unit *next;
+    char unit[32];
+    int64_t time_us, gen;
+    double lat, lon, speed_mps, heading_deg;
+};
+
 struct avl {
     struct store *st;
     struct cad *cad;
     struct avl_opts o;
+    struct http_server *srv; /* for the live positions on the stream; NULL in the CLI */
+    struct live_unit **live; /* hash of units by callsign, under mu */
+    size_t nlive_buckets;
+    int64_t live_gen, live_told;
 
     pthread_mutex_t mu; /* the registry, the rates and the open batch */
     struct device **buckets;
@@ -200,6 +213,77 @@ bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol 
     bool ok = d && d->protocol == (int)p;
     pthread_mutex_unlock(&a->mu);
     return ok;
+}
+
+/* ---------------------------------------------------------------- live positions */
+
+/* Keeps the unit's newest position for the stream; called with a->mu held. */
+static void live_put(struct avl *a, const char *unit, const struct avl_fix *f)
+{
+    if (!a->live)
+        return;
+    size_t k = hash(unit) & (a->nlive_buckets - 1);
+    struct live_unit *u = a->live[k];
+    while (u && strcmp(u->unit, unit) != 0)
+        u = u->next;
+    if (!u) {
+        u = calloc(1, sizeof(*u));
+        if (!u)
+            return; /* the stream misses this one; the trail has it */
+        am_strlcpy(u->unit, unit, sizeof(u->unit));
+        u->next = a->live[k];
+        a->live[k] = u;
+    } else if (u->time_us > f->time_us) {
+        return; /* an older fix arriving late */
+    }
+    u->time_us = f->time_us;
+    u->lat = f->lat;
+    u->lon = f->lon;
+    u->speed_mps = f->speed_mps;
+    u->heading_deg = f->heading_deg;
+    u->gen = ++a->live_gen;
+}
+
+static int64_t live_render(void *arg, int64_t since, enum am_role role, struct am_buf *out)
+{
+    struct avl *a = arg;
+    bool may = role == AM_ROLE_ADMIN || role == AM_ROLE_SUPERVISOR || role == AM_ROLE_DISPATCHER ||
+               role == AM_ROLE_PATROL;
+    pthread_mutex_lock(&a->mu);
+    int64_t gen = a->live_gen;
+    size_t n = 0;
+    for (size_t i = 0; may && i < a->nlive_buckets; i++)
+        for (struct live_unit *u = a->live[i]; u; u = u->next) {
+            if (u->gen <= since)
+                continue;
+            char ts[AM_TIME_BUFSZ];
+            int rc =
+                am_buf_printf(out, "%s{\"unit\":\"%s\",\"lat\":%.7f,\"lon\":%.7f,\"time\":\"%s\"",
+                              n++ ? "," : "{\"type\":\"avl.positions\",\"units\":[", u->unit,
+                              u->lat, u->lon, am_time_fmt(u->time_us, ts, sizeof(ts)));
+            if (!rc && !isnan(u->speed_mps))
+                rc = am_buf_printf(out, ",\"speed_mps\":%.2f", u->speed_mps);
+            if (!rc && !isnan(u->heading_deg))
+                rc = am_buf_printf(out, ",\"heading\":%.1f", u->heading_deg);
+            if (!rc)
+                rc = am_buf_append(out, "}", 1);
+            if (rc) {
+                out->len = 0; /* too big to send: skip this round */
+                n = 0;
+                goto done;
+            }
+        }
+    if (n && am_buf_append(out, "]}", 2))
+        out->len = 0;
+done:
+    pthread_mutex_unlock(&a->mu);
+    return gen;
+}
+
+void avl_stream(struct avl *a, struct http_server *srv)
+{
+    a->srv = srv;
+    http_stream_live(srv, live_render, a, 500);
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -319,6 +403,10 @@ static void *flusher(void *arg)
         if (!(a->open && a->open->n >= (size_t)a->o.max_batch))
             pthread_cond_timedwait(&a->cv, &a->mu, &ts);
         flush_locked(a);
+        if (a->srv && a->live_told != a->live_gen) {
+            a->live_told = a->live_gen;
+            http_stream_live_changed(a->srv);
+        }
     }
     flush_locked(a);
     pthread_mutex_unlock(&a->mu);
@@ -393,6 +481,7 @@ int avl_ingest(struct avl *a, enum avl_protocol p, struct avl_fix *fix, avl_done
     attrs = NULL;
     if (done)
         b->waiters[b->nw++] = (struct waiter){done, arg};
+    live_put(a, d->unit, fix);
     d->count++;
     am_counter_add(&c_fixes, 1);
     if (b->n >= (size_t)a->o.max_batch)
@@ -434,6 +523,8 @@ int avl_new(struct avl **out, struct store *st, struct cad *cad, const struct av
     pthread_cond_init(&a->cv, NULL);
     a->nbuckets = 256;
     a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
+    a->nlive_buckets = 1024;
+    a->live = calloc(a->nlive_buckets, sizeof(*a->live));
     int rc = a->buckets ? store_read(st, load_devices, a) : AM_ENOMEM;
     if (rc) {
         avl_free(a);
@@ -472,6 +563,12 @@ void avl_free(struct avl *a)
             free(d);
         }
     free(a->buckets);
+    for (size_t i = 0; i < a->nlive_buckets && a->live; i++)
+        for (struct live_unit *u = a->live[i], *next; u; u = next) {
+            next = u->next;
+            free(u);
+        }
+    free(a->live);
     batch_free(a->open);
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);

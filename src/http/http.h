@@ -161,6 +161,21 @@ void http_route_each(struct http_server *s,
 /* Adds the catch-all route serving web_root's files (add it last). */
 int http_route_static(struct http_server *s);
 
+/*
+ * Live state on the stream besides the events (the units' positions): a
+ * provider that renders, for a client of role `role`, the entries changed
+ * after generation `since` as one JSON message into `out` (nothing if none
+ * or if the role may not see them), and returns its current generation.
+ * The stream asks it at most every `min_interval_ms` per client, so a
+ * console gets at most so many updates a second whatever the devices send.
+ * Called on the loop thread: it must be quick and thread-safe.
+ */
+typedef int64_t (*http_live_fn)(void *arg, int64_t since, enum am_role role, struct am_buf *out);
+/* Sets the provider (before http_run) and how often it may be asked. */
+void http_stream_live(struct http_server *s, http_live_fn fn, void *arg, int min_interval_ms);
+/* Says that the live state changed (any thread): clients are offered it. */
+void http_stream_live_changed(struct http_server *s);
+
 /* Bus subscriber: hands committed events to the stream. Fits bus_fn. */
 void http_stream_publish(void *server, struct am_event *const *evs, size_t n);
 

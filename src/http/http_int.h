@@ -57,6 +57,10 @@ struct stream {
     int64_t first, last;           /* seq range held; first > last when empty */
     struct stream_client *clients; /* loop thread only */
     int nclients;
+    http_live_fn live; /* live state provider, or NULL */
+    void *live_arg;
+    int64_t live_interval_us;
+    int64_t live_changes; /* atomic: bumped by http_stream_live_changed */
 };
 
 /* Per-connection state, as libwebsockets' per-session data. */
@@ -125,6 +129,7 @@ void http_static_serve(struct http_req *req, struct http_resp *resp, void *arg);
 int stream_init(struct http_server *s);
 void stream_release(struct http_server *s);
 int stream_established(struct http_server *s, struct lws *wsi, struct conn *c);
+int stream_timer(struct http_server *s, struct lws *wsi, struct conn *c);
 int stream_writeable(struct http_server *s, struct lws *wsi, struct conn *c);
 void stream_closed(struct http_server *s, struct conn *c);
 /* Called on the loop when events were published: wakes clients with work. */

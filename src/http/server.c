@@ -594,6 +594,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return stream_established(s, wsi, c);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return stream_writeable(s, wsi, c);
+    case LWS_CALLBACK_TIMER:
+        return stream_timer(s, wsi, c);
     case LWS_CALLBACK_RECEIVE:
         return 0; /* clients have nothing to say on the stream yet */
     case LWS_CALLBACK_CLOSED:

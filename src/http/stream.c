@@ -34,6 +34,9 @@ struct stream_client {
     struct am_event **backlog;
     size_t nback, posback;
     const char *close_why;
+    int64_t live_gen;     /* the live state's generation last sent */
+    int64_t live_sent_us; /* when (monotonic) */
+    int64_t live_seen;    /* stream.live_changes when last looked at */
 };
 
 static struct am_counter ws_sent = {"amane_stream_events_sent_total",
@@ -348,6 +351,49 @@ static struct am_event *next_event(struct http_server *s, struct stream_client *
     return ev;
 }
 
+void http_stream_live(struct http_server *s, http_live_fn fn, void *arg, int min_interval_ms)
+{
+    s->stream.live = fn;
+    s->stream.live_arg = arg;
+    s->stream.live_interval_us = (int64_t)(min_interval_ms > 0 ? min_interval_ms : 500) * 1000;
+}
+
+void http_stream_live_changed(struct http_server *s)
+{
+    __atomic_add_fetch(&s->stream.live_changes, 1, __ATOMIC_RELEASE);
+    if (s->ctx)
+        lws_cancel_service(s->ctx);
+}
+
+/*
+ * Sends the live state changed since the client's last live message, if
+ * the interval allows; else arms a timer for when it does. 1 if a frame
+ * was sent, 0 if not, -1 on error.
+ */
+static int send_live(struct http_server *s, struct lws *wsi, struct stream_client *cl)
+{
+    struct stream *st = &s->stream;
+    if (!st->live)
+        return 0;
+    int64_t now = am_mono_us(), wait = cl->live_sent_us + st->live_interval_us - now;
+    if (wait > 0) {
+        lws_set_timer_usecs(wsi, wait);
+        return 0;
+    }
+    cl->live_seen = __atomic_load_n(&st->live_changes, __ATOMIC_ACQUIRE);
+    struct am_buf b;
+    am_buf_init(&b, 0);
+    int64_t gen = st->live(st->live_arg, cl->live_gen, cl->who.role, &b);
+    int rc = 0;
+    if (b.len) {
+        rc = send_text(wsi, &b) ? -1 : 1;
+        cl->live_sent_us = now;
+    }
+    cl->live_gen = gen;
+    am_buf_release(&b);
+    return rc;
+}
+
 int stream_writeable(struct http_server *s, struct lws *wsi, struct conn *c)
 {
     struct stream_client *cl = c->client;
@@ -406,7 +452,27 @@ int stream_writeable(struct http_server *s, struct lws *wsi, struct conn *c)
     if (skipped == 256)
         lws_callback_on_writable(wsi);
     am_buf_release(&b);
-    return rc ? -1 : 0;
+    if (rc)
+        return -1;
+    /* Events first; the live state when nothing else waits. */
+    if (!lws_send_pipe_choked(wsi)) {
+        bool idle;
+        struct stream *st = &s->stream;
+        pthread_mutex_lock(&st->mu);
+        idle = cl->cursor >= st->last && cl->posback >= cl->nback;
+        pthread_mutex_unlock(&st->mu);
+        if (idle && send_live(s, wsi, cl) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int stream_timer(struct http_server *s, struct lws *wsi, struct conn *c)
+{
+    (void)s;
+    if (c && c->client && c->client->authed)
+        lws_callback_on_writable(wsi);
+    return 0;
 }
 
 void stream_closed(struct http_server *s, struct conn *c)
@@ -428,7 +494,9 @@ void stream_wake(struct http_server *s)
     int64_t last = st->last;
     pthread_mutex_unlock(&st->mu);
     for (struct stream_client *cl = st->clients; cl; cl = cl->next) {
-        if (cl->wsi && cl->authed && !cl->loading && (cl->cursor < last || cl->posback < cl->nback))
+        if (cl->wsi && cl->authed && !cl->loading &&
+            (cl->cursor < last || cl->posback < cl->nback ||
+             (st->live && cl->live_seen != __atomic_load_n(&st->live_changes, __ATOMIC_ACQUIRE))))
             lws_callback_on_writable(cl->wsi);
     }
 }

@@ -285,6 +285,49 @@ class AvlTest(h.ServerTestCase):
         s.close()
         self.assertTrue(self.srv.alive())
 
+    def test_positions_on_the_stream(self):
+        unit = self.unit()
+        self.bind("traccar-live", unit)
+        frames, times, stop = [], [], threading.Event()
+        with self.srv.stream(headers={"Authorization": "Bearer " + self.tok("dispatcher")}) as ws:
+            self.assertEqual(ws.recv_json()["type"], "stream.hello")
+
+            def reader():  # arrival times, while the reports are being sent
+                while not stop.is_set():
+                    try:
+                        m = ws.recv_json(0.2)
+                    except socket.timeout:
+                        continue
+                    if m.get("type") == "avl.positions":
+                        mine = [u for u in m["units"] if u["unit"] == unit]
+                        if mine:
+                            frames.append(mine[0])
+                            times.append(time.monotonic())
+
+            t = threading.Thread(target=reader)
+            t.start()
+            start = time.monotonic()
+            for i in range(12):  # 6 reports a second for 2 s
+                status, _ = self.osmand.send(query="id=traccar-live&lat=%.5f&lon=-7.5898" %
+                                             (33.5731 + i * 1e-4))
+                self.assertEqual(status, 200)
+                time.sleep(max(0.0, start + (i + 1) / 6.0 - time.monotonic()))
+            time.sleep(h.scaled(1.5))
+            stop.set()
+            t.join()
+        self.assertGreaterEqual(len(frames), 2, "the unit moved on the console")
+        self.assertAlmostEqual(frames[-1]["lat"], 33.5731 + 11e-4, places=5,
+                               msg="the last position arrives")
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        self.assertTrue(all(g > 0.3 for g in gaps), "at most 2 updates a second: %r" % gaps)
+        self.assertLess(len(frames), 12, "coalesced")
+        # An analyst's stream carries no positions.
+        self.srv.token("analyst")
+        with self.srv.stream(headers={"Authorization": "Bearer " + self.srv.token("analyst")}) as ws:
+            ws.recv_json()
+            self.osmand.send(query="id=traccar-live&lat=33.58&lon=-7.5898")
+            self.assertIsNone(ws.expect_silence(h.scaled(1.0)), "no positions for an analyst")
+
     def test_trail_arguments(self):
         unit = self.unit()
         for q in ("?from=yesterday", "?limit=0", "?limit=20001",

@@ -77,6 +77,8 @@ function renderEvents() {
 
 function onEvent(ev) {
   if (ev.type === 'stream.hello') return;
+  // Live state (avl.positions) has no sequence number: it is not an event of the log.
+  if (typeof ev.seq !== 'number') return;
   lastSeq = ev.seq;
   sessionStorage.setItem('amane.lastSeq', String(lastSeq));
   $('last-seq').textContent = String(lastSeq);
