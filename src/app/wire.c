@@ -286,6 +286,8 @@ int app_open(struct app *a, bool serve)
     if (!rc && c->avl_mqtt_host[0])
         rc = avl_mqtt_start(a->avl, c->avl_mqtt_host, c->avl_mqtt_port, c->avl_mqtt_client_id,
                             &a->mqtt);
+    if (!rc && a->mqtt) /* assignments go to the vehicles */
+        rc = bus_subscribe(a->bus, avl_mqtt_on_events, a->mqtt);
     if (!rc)
         rc = http_route_static(a->http);
     return rc;

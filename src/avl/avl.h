@@ -234,6 +234,15 @@ int avl_mqtt_start(struct avl *a, const char *host, int port, const char *client
 /* Publishes a command (JSON text) to amane/v1/units/<device>/commands at QoS 1. */
 int avl_mqtt_command(struct avl_mqtt *q, const char *device, const char *json_text);
 void avl_mqtt_stop(struct avl_mqtt *q);
+/*
+ * Bus subscriber (fits bus_fn): on cad.unit.assigned, publishes
+ * {"type": "assignment", unit, incident, primary, seq} to the unit's MQTT
+ * vehicles. On the store's writer: publishing only queues.
+ */
+void avl_mqtt_on_events(void *q, struct am_event *const *evs, size_t n);
+/* The devices bound to `unit` for protocol `p`, at most `max`; returns how many. */
+size_t avl_devices_of(struct avl *a, const char *unit, enum avl_protocol p,
+                      char (*out)[AVL_DEVICE_SZ], size_t max);
 
 /* Whether `device` is bound to a unit for protocol `p`. Thread-safe. */
 bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol p);

@@ -215,6 +215,19 @@ bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol 
     return ok;
 }
 
+size_t avl_devices_of(struct avl *a, const char *unit, enum avl_protocol p,
+                      char (*out)[AVL_DEVICE_SZ], size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < a->nbuckets; i++)
+        for (struct device *d = a->buckets[i]; d && n < max; d = d->next)
+            if (d->protocol == (int)p && strcmp(d->unit, unit) == 0)
+                am_strlcpy(out[n++], d->id, AVL_DEVICE_SZ);
+    pthread_mutex_unlock(&a->mu);
+    return n;
+}
+
 /* ---------------------------------------------------------------- live positions */
 
 /* Keeps the unit's newest position for the stream; called with a->mu held. */

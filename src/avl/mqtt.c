@@ -153,6 +153,33 @@ int avl_mqtt_command(struct avl_mqtt *q, const char *device, const char *json_te
     return rc == MOSQ_ERR_SUCCESS ? 0 : rc == MOSQ_ERR_NO_CONN ? AM_ECLOSED : AM_EIO;
 }
 
+void avl_mqtt_on_events(void *arg, struct am_event *const *evs, size_t n)
+{
+    struct avl_mqtt *q = arg;
+    for (size_t i = 0; q && i < n; i++) {
+        const struct am_event *ev = evs[i];
+        if (strcmp(ev->type, "cad.unit.assigned") != 0)
+            continue;
+        json_t *d = json_loadb(ev->data, ev->data_len, 0, NULL);
+        const char *unit = json_string_value(json_object_get(d, "unit"));
+        const char *incident = json_string_value(json_object_get(d, "incident"));
+        char devices[8][AVL_DEVICE_SZ];
+        size_t nd = unit ? avl_devices_of(q->avl, unit, AVL_MQTT, devices, 8) : 0;
+        json_t *cmd = nd && incident ? json_pack("{ss ss ss sb sI}", "type", "assignment", "unit",
+                                                 unit, "incident", incident, "primary",
+                                                 json_is_true(json_object_get(d, "primary")), "seq",
+                                                 (json_int_t)ev->seq)
+                                     : NULL;
+        char *text = cmd ? json_dumps(cmd, JSON_COMPACT) : NULL;
+        for (size_t k = 0; text && k < nd; k++)
+            if (avl_mqtt_command(q, devices[k], text))
+                am_warn("avl", "cannot send an assignment to a vehicle", "device=%s", devices[k]);
+        free(text);
+        json_decref(cmd);
+        json_decref(d);
+    }
+}
+
 void avl_mqtt_stop(struct avl_mqtt *q)
 {
     if (!q)

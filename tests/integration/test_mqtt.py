@@ -17,6 +17,7 @@ import harness as h
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
 
 
 class Broker:
@@ -124,6 +125,27 @@ class MqttTest(h.ServerTestCase):
         u = next(x for x in self.srv.get("/api/v1/units", token=self.srv.token("admin"))
                  .json["items"] if x["callsign"] == self.unit)
         self.assertAlmostEqual(u["position"]["lat"], 33.5741)
+
+    def test_assignment_reaches_the_vehicle(self):
+        sub = subprocess.Popen([SUB, "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", "1",
+                                "-C", "1", "-W", str(int(h.scaled(15))), "-t",
+                                "amane/v1/units/%s/commands" % self.device],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)  # subscribed
+        tok = self.srv.token("dispatcher")
+        r = self.srv.post("/api/v1/incidents", {"type": "THEFT",
+                                                "location": {"lat": 33.58, "lon": -7.60}},
+                          token=tok)
+        self.assertEqual(r.status, 201, r)
+        number = r.json["number"]
+        r = self.srv.post("/api/v1/incidents/%s/assign" % number, {"unit": self.unit}, token=tok)
+        self.assertEqual(r.status, 200, r)
+        out, err = sub.communicate(timeout=h.scaled(20))
+        self.assertEqual(sub.returncode, 0, err)
+        cmd = json.loads(out)
+        self.assertEqual((cmd["type"], cmd["unit"], cmd["incident"]),
+                         ("assignment", self.unit, number))
+        self.assertIsInstance(cmd["seq"], int)
 
     def test_refusals(self):
         before = self.srv.get("/metrics").text
