@@ -87,6 +87,45 @@ static void trail(struct http_req *req, struct http_resp *resp, void *arg)
                         "points", pts));
 }
 
+static void add_geofence(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    char why[256] = "";
+    int64_t id = 0;
+    int rc = avl_geofence_add(arg, req->who.username, req->json, &id, why, sizeof(why));
+    if (rc) {
+        fail(req, resp, rc, why);
+        return;
+    }
+    http_json(resp, 201, json_pack("{sI}", "id", (json_int_t)id));
+}
+
+static void remove_geofence(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    int64_t id;
+    char why[200] = "";
+    if (am_parse_i64(req->param[0], 1, INT64_MAX, &id)) {
+        http_problem(resp, req, 404, "not-found", "Not found", "no such geofence");
+        return;
+    }
+    int rc = avl_geofence_remove(arg, req->who.username, id, why, sizeof(why));
+    if (rc) {
+        fail(req, resp, rc, why);
+        return;
+    }
+    resp->status = 204;
+}
+
+static void list_geofences(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    json_t *v = NULL;
+    int rc = avl_geofence_list(arg, &v);
+    if (rc) {
+        http_problem_err(resp, req, rc, NULL);
+        return;
+    }
+    http_json(resp, 200, json_pack("{so}", "items", v));
+}
+
 int avl_routes(struct http_server *srv, struct avl *a)
 {
     int rc = http_route(srv, HTTP_POST, "/api/v1/devices", COMMAND, HTTP_JSON_BODY, bind_device, a);
@@ -95,5 +134,11 @@ int avl_routes(struct http_server *srv, struct avl *a)
         rc ? rc
            : http_route(srv, HTTP_DELETE, "/api/v1/devices/{device}", COMMAND, 0, unbind_device, a);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/units/{callsign}/trail", FIELD, 0, trail, a);
+    rc =
+        rc ? rc
+           : http_route(srv, HTTP_POST, "/api/v1/geofences", ROOM, HTTP_JSON_BODY, add_geofence, a);
+    rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/geofences", FIELD, 0, list_geofences, a);
+    rc = rc ? rc
+            : http_route(srv, HTTP_DELETE, "/api/v1/geofences/{id}", ROOM, 0, remove_geofence, a);
     return rc;
 }

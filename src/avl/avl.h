@@ -171,7 +171,7 @@ struct avl_opts {
     int flush_ms;    /* trail batches are written every flush_ms (default 200) */
     int max_batch;   /* or as soon as this many positions wait (default 8192) */
     int max_pending; /* positions waiting beyond which avl_ingest refuses (default 200000) */
-    int max_rate;    /* positions per second kept per device; more are dropped (default 20) */
+    int max_rate;    /* positions a second kept per OsmAnd or MQTT device; more are dropped (20) */
 };
 
 /* `st` and `cad` must outlive the service. Loads the device registry. */
@@ -187,7 +187,7 @@ typedef void (*avl_done_fn)(void *arg, int rc);
 /*
  * Takes one checked fix from a listener: its device must be registered for
  * protocol `p` (AM_ENOTFOUND otherwise, counted); a device sending more than
- * max_rate fixes a second has the excess dropped (AM_EBUSY, counted), and
+ * max_rate fixes a second (OsmAnd, MQTT) has the excess dropped (AM_EBUSY, counted), and
  * AM_EBUSY also when max_pending fixes wait. The unit's latest position is
  * updated in memory at once; the fix joins the next trail batch, which also
  * records the unit's last position for recommendations; done(arg, 0) is
@@ -255,7 +255,21 @@ bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol 
  */
 void avl_stream(struct avl *a, struct http_server *srv);
 
-/* The routes: devices, trails. */
+/*
+ * Geofences (geofence.c): `req` is {name, polygon: a GeoJSON Polygon or
+ * MultiPolygon (holes allowed)} or {name, circle: {lat, lon, radius_m}} or
+ * {name, circle: {unit, radius_m}} (a circle that moves with that unit).
+ * A unit entering or leaving one appends avl.geofence.entered / .exited.
+ * Returns 0 and the id, AM_EINVAL (why says), AM_ENOTFOUND (no such unit).
+ */
+int avl_geofence_add(struct avl *a, const char *actor, const json_t *req, int64_t *id, char *why,
+                     size_t whysz);
+/* AM_ENOTFOUND if there is no such geofence. */
+int avl_geofence_remove(struct avl *a, const char *actor, int64_t id, char *why, size_t whysz);
+/* [{id, name, kind: polygon|circle|escort, polygon | circle}] (new reference). */
+int avl_geofence_list(struct avl *a, json_t **out);
+
+/* The routes: devices, trails, geofences. */
 int avl_routes(struct http_server *srv, struct avl *a);
 
 #endif

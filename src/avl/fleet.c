@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "avl/avl.h"
+#include "avl/avl_int.h"
 #include "cad/cad.h"
 #include "core/core.h"
 #include "http/http.h"
@@ -43,6 +43,13 @@ const struct store_migration avl_migrations[] = {
      "CREATE INDEX avl_positions_unit_time ON avl_positions(unit, time_us);"},
     /* A tracker resends a packet that was not acknowledged: one position per device and time. */
     {"avl", 2, "CREATE UNIQUE INDEX avl_positions_device_time ON avl_positions(device, time_us);"},
+    /* Geofences (geofence.c): a polygon (GeoJSON geometry) or a circle, fixed or around a unit. */
+    {"avl", 3,
+     "CREATE TABLE avl_geofences (id INTEGER PRIMARY KEY, name TEXT NOT NULL, geometry TEXT,"
+     " lat REAL, lon REAL, radius_m REAL, follows TEXT, created_us INTEGER NOT NULL,"
+     " created_by TEXT NOT NULL);"
+     "CREATE TABLE avl_geofence_inside (geofence_id INTEGER NOT NULL, unit TEXT NOT NULL,"
+     " PRIMARY KEY (geofence_id, unit)) WITHOUT ROWID;"},
 };
 const size_t avl_nmigrations = sizeof(avl_migrations) / sizeof(avl_migrations[0]);
 
@@ -94,33 +101,6 @@ struct batch {
     size_t n, cap;
     struct waiter *waiters;
     size_t nw, capw;
-};
-
-/* A unit's latest position, for the stream (live state). */
-struct live_unit {
-    struct live_unit *next;
-    char unit[32];
-    int64_t time_us, gen;
-    double lat, lon, speed_mps, heading_deg;
-};
-
-struct avl {
-    struct store *st;
-    struct cad *cad;
-    struct avl_opts o;
-    struct http_server *srv; /* for the live positions on the stream; NULL in the CLI */
-    struct live_unit **live; /* hash of units by callsign, under mu */
-    size_t nlive_buckets;
-    int64_t live_gen, live_told;
-
-    pthread_mutex_t mu; /* the registry, the rates and the open batch */
-    struct device **buckets;
-    size_t nbuckets, ndevices;
-    struct batch *open; /* fixes waiting for the next flush */
-
-    pthread_t thread;
-    bool started, stopping;
-    pthread_cond_t cv;
 };
 
 static struct am_counter c_fixes = {"amane_avl_fixes_total", "Fixes accepted", NULL, 0, NULL};
@@ -201,6 +181,11 @@ static int load_row(struct store_row *r, void *arg)
     return p < 0 ? 0 : device_put(a, store_row_text(r, 0), p, store_row_text(r, 2));
 }
 
+static int load_fences(struct store_conn *c, void *arg)
+{
+    return avl_fences_load(c, arg);
+}
+
 static int load_devices(struct store_conn *c, void *arg)
 {
     return store_query(c, "SELECT device, protocol, unit FROM avl_devices", load_row, arg, NULL);
@@ -255,6 +240,18 @@ static void live_put(struct avl *a, const char *unit, const struct avl_fix *f)
     u->speed_mps = f->speed_mps;
     u->heading_deg = f->heading_deg;
     u->gen = ++a->live_gen;
+}
+
+int avl_live_position(struct avl *a, const char *unit, double *lat, double *lon)
+{
+    struct live_unit *u = a->live ? a->live[hash(unit) & (a->nlive_buckets - 1)] : NULL;
+    while (u && strcmp(u->unit, unit) != 0)
+        u = u->next;
+    if (!u)
+        return AM_ENOTFOUND;
+    *lat = u->lat;
+    *lon = u->lon;
+    return 0;
 }
 
 static int64_t live_render(void *arg, int64_t since, enum am_role role, struct am_buf *out)
@@ -357,6 +354,9 @@ static int batch_apply(struct store_conn *c, struct store_cmd *cmd)
                                      order[i]->time_us, NULL);
         if (rc == AM_ENOTFOUND) /* the unit went away since its device was bound */
             rc = 0;
+        if (!rc)
+            rc = avl_fences_apply(b->avl, c, cmd, order[i]->unit, order[i]->lat, order[i]->lon,
+                                  order[i]->time_us);
     }
     free(order);
     return rc;
@@ -448,7 +448,10 @@ int avl_ingest(struct avl *a, enum avl_protocol p, struct avl_fix *fix, avl_done
         d->window_s = sec;
         d->count = 0;
     }
-    if (d->count >= a->o.max_rate || (a->open && a->open->n >= (size_t)a->o.max_pending)) {
+    /* A tracker sends its buffered records in packets of up to 255, paced by our
+     * acknowledgements: the rate limit is for protocols of one position per message. */
+    bool limited = p != AVL_TELTONIKA && d->count >= a->o.max_rate;
+    if (limited || (a->open && a->open->n >= (size_t)a->o.max_pending)) {
         rc = AM_EBUSY;
         am_counter_add(&c_flood, 1);
         goto out;
@@ -539,6 +542,8 @@ int avl_new(struct avl **out, struct store *st, struct cad *cad, const struct av
     a->nlive_buckets = 1024;
     a->live = calloc(a->nlive_buckets, sizeof(*a->live));
     int rc = a->buckets ? store_read(st, load_devices, a) : AM_ENOMEM;
+    if (!rc)
+        rc = store_read(st, load_fences, &a->fences);
     if (rc) {
         avl_free(a);
         return rc;
@@ -582,6 +587,7 @@ void avl_free(struct avl *a)
             free(u);
         }
     free(a->live);
+    avl_fences_free(&a->fences);
     batch_free(a->open);
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);

@@ -791,7 +791,10 @@ int http_server_new(struct http_server **out, const struct http_opts *o)
     info.protocols = protocols;
     info.user = s;
     info.max_http_header_data = 8192;
-    info.max_http_header_pool = 256;
+    /* Each request holds a header slot until it is answered, and a device's report is
+     * answered after its batch is durable: 1,024 slots (8 MiB) keep thousands of phones
+     * reporting (bench/ingest found 256 capped OsmAnd at 1,280 reports/s). */
+    info.max_http_header_pool = 1024;
     info.timeout_secs = 30;
     info.ka_time = 60;
     info.ka_interval = 10;

@@ -62,6 +62,9 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/devices"): ROOM,
     ("DELETE", "/api/v1/devices/{device}"): frozenset({"admin", "supervisor"}),
     ("GET", "/api/v1/units/{callsign}/trail"): FIELD,
+    ("POST", "/api/v1/geofences"): ROOM,
+    ("GET", "/api/v1/geofences"): FIELD,
+    ("DELETE", "/api/v1/geofences/{id}"): ROOM,
     ("GET", "/api/v1/roads/route"): FIELD,
     ("GET", "/api/v1/incident-types"): FIELD,
     ("GET", "/api/v1/stats/response-times"): frozenset({"admin", "supervisor"}),
@@ -331,6 +334,13 @@ class ApiTest(h.ServerTestCase):
             self.cad_setup("/api/v1/devices", {"device": "rd-" + tag, "protocol": "teltonika",
                                                "unit": self.cad_unit(tag)})
             return (method, "/api/v1/devices/rd-" + tag, None)
+        if (method, pattern) == ("POST", "/api/v1/geofences"):
+            return (method, pattern, {"name": "zone " + tag,
+                                      "circle": {"lat": 33.58, "lon": -7.6, "radius_m": 300}})
+        if pattern == "/api/v1/geofences/{id}":
+            gid = self.cad_setup("/api/v1/geofences", {"name": "del " + tag, "circle": {
+                "lat": 33.58, "lon": -7.6, "radius_m": 100}})["id"]
+            return (method, "/api/v1/geofences/%d" % gid, None)
         if pattern == "/api/v1/units/{callsign}/trail":
             return (method, "/api/v1/units/%s/trail" % self.cad_unit(tag), None)
         if pattern == "/api/v1/roads/route":

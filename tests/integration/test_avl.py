@@ -328,6 +328,63 @@ class AvlTest(h.ServerTestCase):
             self.osmand.send(query="id=traccar-live&lat=33.58&lon=-7.5898")
             self.assertIsNone(ws.expect_silence(h.scaled(1.0)), "no positions for an analyst")
 
+    def events_since(self, seq, prefix):
+        r = self.srv.get("/api/v1/events?since=%d&limit=1000" % seq, token=self.tok())
+        self.assertEqual(r.status, 200, r)
+        return [e for e in r.json["items"] if e["type"].startswith(prefix)]
+
+    def test_geofences(self):
+        tok = self.tok()
+        # A square around 33.57..33.58 x -7.60..-7.59 with a hole in its middle.
+        square = [[-7.60, 33.57], [-7.59, 33.57], [-7.59, 33.58], [-7.60, 33.58], [-7.60, 33.57]]
+        hole = [[-7.597, 33.573], [-7.593, 33.573], [-7.593, 33.577], [-7.597, 33.577],
+                [-7.597, 33.573]]
+        r = self.srv.post("/api/v1/geofences", {"name": "Zone Nord", "polygon": {
+            "type": "Polygon", "coordinates": [square, hole]}}, token=tok)
+        self.assertEqual(r.status, 201, r)
+        zone = r.json["id"]
+        escorted, escort = self.unit(), self.unit()
+        self.bind("gf-a", escorted)
+        self.bind("gf-b", escort)
+        r = self.srv.post("/api/v1/geofences", {"name": "Escorte", "circle": {
+            "unit": escorted, "radius_m": 200}}, token=tok)
+        self.assertEqual(r.status, 201, r)
+        ring = r.json["id"]
+        for body in ({"name": "x"}, {"name": "x", "circle": {"lat": 33, "lon": -7}},
+                     {"name": "x", "circle": {"lat": 95, "lon": -7, "radius_m": 10}},
+                     {"name": "x", "polygon": {"type": "Polygon", "coordinates": [[[0, 0]]]}},
+                     {"name": "", "circle": {"lat": 33, "lon": -7, "radius_m": 10}}):
+            with self.subTest(body=body):
+                self.assertProblem(self.srv.post("/api/v1/geofences", body, token=tok), 422,
+                                   "validation")
+        self.assertProblem(self.srv.post("/api/v1/geofences", {"name": "x", "circle": {
+            "unit": "NOBODY", "radius_m": 10}}, token=tok), 404, "not-found")
+        head = self.srv.head_seq()
+        t = now_s()
+        steps = [("gf-a", 33.5760, -7.5985, t - 50),  # A in the zone
+                 ("gf-b", 33.5760, -7.5915, t - 40),  # B in the zone, 650 m from A
+                 ("gf-b", 33.5750, -7.5950, t - 30),  # B in the hole: leaves the zone
+                 ("gf-b", 33.5760, -7.5980, t - 20),  # B back in the zone, 46 m from A
+                 ("gf-b", 33.5900, -7.6200, t - 10)]  # B far away: leaves both
+        for dev, lat, lon, ts in steps:
+            status, text = self.osmand.send(query="id=%s&lat=%.4f&lon=%.4f&timestamp=%d" %
+                                            (dev, lat, lon, ts))
+            self.assertEqual(status, 200, text)
+        evs = self.events_since(head, "avl.geofence.")
+        got = [(e["type"].rsplit(".", 1)[1], e["data"]["unit"], e["data"]["geofence"])
+               for e in evs]
+        self.assertEqual(got, [("entered", escorted, zone), ("entered", escort, zone),
+                               ("exited", escort, zone), ("entered", escort, zone),
+                               ("entered", escort, ring), ("exited", escort, zone),
+                               ("exited", escort, ring)])
+        r = self.srv.get("/api/v1/geofences", token=self.tok("patrol"))
+        kinds = {g["id"]: g["kind"] for g in r.json["items"]}
+        self.assertEqual((kinds[zone], kinds[ring]), ("polygon", "escort"))
+        r = self.srv.request("DELETE", "/api/v1/geofences/%d" % zone, token=tok)
+        self.assertEqual(r.status, 204, r)
+        r = self.srv.request("DELETE", "/api/v1/geofences/%d" % zone, token=tok)
+        self.assertProblem(r, 404, "not-found")
+
     def test_trail_arguments(self):
         unit = self.unit()
         for q in ("?from=yesterday", "?limit=0", "?limit=20001",
