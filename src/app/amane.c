@@ -57,6 +57,9 @@ static void usage(FILE *f)
           "  roads info [GRAPH]\n"
           "  roads export [GRAPH] --csv OUT.csv|-\n"
           "  roads route --from LAT,LON --to LAT,LON [--emergency] [--graph GRAPH]\n"
+          "  simulate --server http://HOST:PORT --units N [--protocol osmand|teltonika]\n"
+          "           [--osmand-port P] [--teltonika-port P] [--interval-ms MS] [--speedup X]\n"
+          "           [--seconds S] [--user U] [--password-stdin] [--graph GRAPH]\n"
           "  audit verify          check the hash chain of the event log\n"
           "  demo seed             create the demo users and logbook (idempotent)\n"
           "  version\n"
@@ -98,6 +101,8 @@ int main(int argc, char **argv)
         cmd = cli_unit;
     if (!cmd && strcmp(argv[0], "roads") == 0)
         return cli_roads(&a, argc - 1, argv + 1); /* needs no store */
+    if (!cmd && strcmp(argv[0], "simulate") == 0)
+        return cli_simulate(&a, argc - 1, argv + 1); /* talks to a running amaned */
     if (!cmd) {
         fprintf(stderr, "amane: '%s' is not a command (try --help)\n", argv[0]);
         return 2;

@@ -14,6 +14,7 @@ int cli_demo(struct app *a, int argc, char **argv);
 int cli_incident(struct app *a, int argc, char **argv);
 int cli_unit(struct app *a, int argc, char **argv);
 int cli_roads(struct app *a, int argc, char **argv);
+int cli_simulate(struct app *a, int argc, char **argv);
 
 /* The actor recorded in events for CLI changes: "cli:<login>". */
 const char *cli_actor(void);

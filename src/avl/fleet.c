@@ -461,25 +461,10 @@ int avl_ingest(struct avl *a, enum avl_protocol p, struct avl_fix *fix, avl_done
         goto out;
     }
     struct batch *b = a->open;
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? 2 * b->cap : 1024;
-        struct pending *rows = realloc(b->rows, nc * sizeof(*rows));
-        if (!rows) {
-            rc = AM_ENOMEM;
-            goto out;
-        }
-        b->rows = rows;
-        b->cap = nc;
-    }
-    if (done && b->nw == b->capw) {
-        size_t nc = b->capw ? 2 * b->capw : 1024;
-        struct waiter *w = realloc(b->waiters, nc * sizeof(*w));
-        if (!w) {
-            rc = AM_ENOMEM;
-            goto out;
-        }
-        b->waiters = w;
-        b->capw = nc;
+    if (am_grow(&b->rows, &b->cap, b->n + 1, sizeof(*b->rows), 1024) ||
+        (done && am_grow(&b->waiters, &b->capw, b->nw + 1, sizeof(*b->waiters), 1024))) {
+        rc = AM_ENOMEM;
+        goto out;
     }
     struct pending *row = &b->rows[b->n++];
     am_strlcpy(row->unit, d->unit, sizeof(row->unit));

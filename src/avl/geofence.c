@@ -49,14 +49,8 @@ static int polygon_of(const char *geometry, struct geo_areas **out, char *why, s
 
 static int fence_add(struct avl_fences *fs, const struct fence *f)
 {
-    if (fs->n == fs->cap) {
-        size_t nc = fs->cap ? 2 * fs->cap : 16;
-        struct fence *v = realloc(fs->v, nc * sizeof(*v));
-        if (!v)
-            return AM_ENOMEM;
-        fs->v = v;
-        fs->cap = nc;
-    }
+    if (am_grow(&fs->v, &fs->cap, fs->n + 1, sizeof(*fs->v), 16))
+        return AM_ENOMEM;
     fs->v[fs->n++] = *f;
     return 0;
 }

@@ -54,14 +54,8 @@ static int unit_row(struct store_row *r, void *arg)
         x->too_many = true;
         return 1;
     }
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? 2 * x->cap : 256;
-        struct candidate *p = realloc(x->c, nc * sizeof(*p));
-        if (!p)
-            return AM_ENOMEM;
-        x->c = p;
-        x->cap = nc;
-    }
+    if (am_grow(&x->c, &x->cap, x->n + 1, sizeof(*x->c), 256))
+        return AM_ENOMEM;
     struct candidate *c = &x->c[x->n++];
     am_strlcpy(c->callsign, store_row_text(r, 0), sizeof(c->callsign));
     am_strlcpy(c->kind, store_row_text(r, 1), sizeof(c->kind));

@@ -41,6 +41,13 @@ enum am_err {
 /* Returns a static, human-readable name for an AM_E* code. */
 const char *am_strerror(int err);
 /*
+ * Makes room for `need` elements of `size` bytes in the growable array at
+ * *(void **)pp of capacity *cap, doubling from `first`. Returns 0, or
+ * AM_ENOMEM with the array unchanged.
+ */
+int am_grow(void *pp, size_t *cap, size_t need, size_t size, size_t first);
+
+/*
  * Writes a one-line reason into `why` (when why is not NULL and whysz > 0)
  * and returns rc, for functions that explain their failures to the caller:
  * `return am_why(why, whysz, AM_EINVAL, "bad %s", name);`

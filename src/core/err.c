@@ -4,7 +4,9 @@
  * core.h that needs a table.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -78,4 +80,22 @@ int am_why(char *why, size_t whysz, int rc, const char *fmt, ...)
         va_end(ap);
     }
     return rc;
+}
+
+int am_grow(void *pp, size_t *cap, size_t need, size_t size, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : first;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / size)
+            return AM_ENOMEM;
+        nc *= 2;
+    }
+    void *p = realloc(*(void **)pp, nc * size);
+    if (!p)
+        return AM_ENOMEM;
+    *(void **)pp = p;
+    *cap = nc;
+    return 0;
 }

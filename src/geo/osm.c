@@ -192,22 +192,10 @@ static int on_way(const void *arg, const readosm_way *w)
         fail(im, AM_ETOOBIG, "more than %u node references in drivable ways", GEO_ROADS_MAX_EDGES);
         return READOSM_ABORT;
     }
-    if (im->nways == im->capways) {
-        size_t nc = im->capways ? 2 * im->capways : 1024;
-        struct osm_way *p = realloc(im->ways, nc * sizeof(*p));
-        if (!p)
-            goto nomem;
-        im->ways = p;
-        im->capways = nc;
-    }
-    while (im->nrefs + (size_t)w->node_ref_count > im->caprefs) {
-        size_t nc = im->caprefs ? 2 * im->caprefs : 16384;
-        int64_t *p = realloc(im->refs, nc * sizeof(*p));
-        if (!p)
-            goto nomem;
-        im->refs = p;
-        im->caprefs = nc;
-    }
+    if (am_grow(&im->ways, &im->capways, im->nways + 1, sizeof(*im->ways), 1024) ||
+        am_grow(&im->refs, &im->caprefs, im->nrefs + (size_t)w->node_ref_count, sizeof(*im->refs),
+                16384))
+        goto nomem;
     im->ways[im->nways++] =
         (struct osm_way){im->nrefs, (uint32_t)w->node_ref_count, (uint8_t)rc, oneway, (float)kmh};
     memcpy(im->refs + im->nrefs, w->node_refs, (size_t)w->node_ref_count * sizeof(int64_t));

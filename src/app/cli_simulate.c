@@ -1,0 +1,1041 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * cli_simulate.c - `amane simulate`: patrol cars that drive the road graph,
+ * report their positions to a running amaned as real devices do (OsmAnd over
+ * HTTP, or Teltonika Codec 8 over TCP), and answer dispatches like a crew:
+ * en route, on scene, then available again. It makes the demo a living city
+ * and exercises the field link end to end. One thread and one poll loop:
+ * every exchange with the server is a non-blocking socket, so a hundred cars
+ * waiting for their acknowledgements cost nothing but file descriptors.
+ */
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "app/cli.h"
+#include "avl/avl.h"
+
+#define SIM_MAX_UNITS    500              /* each holds a socket or two */
+#define SIM_QUEUE        64               /* positions a unit keeps until they are acknowledged */
+#define SIM_POLL_US      (2 * 1000000LL)  /* how often the crews look at their status */
+#define SIM_REPORT_US    (60 * 1000000LL) /* one line of what happened, per minute */
+#define SIM_WAIT_US      (10 * 1000000LL) /* for an answer, before the exchange fails */
+#define SIM_RETRY_US     (2 * 1000000LL)  /* after a failed report, before the next */
+#define SIM_DRAIN_US     (3 * 1000000LL)  /* at the end, for the last acknowledgements */
+#define SIM_ANSWER_MAX   (8u << 20)       /* bytes of one HTTP answer */
+#define SIM_ERRORS_SHOWN 10               /* error lines a minute; the others are counted */
+#define SIM_NEAR_M       5000.0           /* a patrol's next destination, if one is this near */
+
+struct sim_fix {
+    int64_t ms;
+    double lat, lon, speed_mps, bearing;
+};
+
+enum crew { CREW_PATROL, CREW_RESPONDING, CREW_ON_SCENE };
+enum tlt_state { TLT_CLOSED, TLT_HELLO, TLT_IDLE, TLT_ACK };
+
+struct sim_unit {
+    char callsign[32], device[64];
+    double lat, lon, bearing, speed_mps;
+    struct geo_route route; /* being driven: segment `seg`, `seg_off` metres into it */
+    size_t seg;
+    double seg_off, route_mps;
+    enum crew crew;
+    char incident[48];  /* the incident answered */
+    bool has_target;    /* its location is known and routed to */
+    int64_t until_us;   /* on scene until; or, without a location, arrives then */
+    int64_t changed_us; /* the crew's last decision: a status read before it is out of date */
+    int64_t next_us, last_us;
+    struct sim_fix queue[SIM_QUEUE]; /* not yet acknowledged, oldest at qhead */
+    size_t qhead, qlen, inflight;
+    int64_t retry_us; /* after a failure, no report before this */
+    bool osmand_busy;
+    int fd; /* the Teltonika session */
+    enum tlt_state tlt;
+    uint8_t out[16 + SIM_QUEUE * 32], in[4];
+    size_t outlen, outsent, inlen;
+    int64_t deadline_us;
+};
+
+enum xfer_kind { XF_SYNC, XF_OSMAND, XF_POLL, XF_INCIDENT, XF_STATUS };
+
+/* One HTTP exchange on its own connection ("Connection: close"). */
+struct xfer {
+    enum xfer_kind kind;
+    struct sim_unit *unit;
+    int fd;
+    struct am_buf buf; /* the request, then the answer */
+    size_t sent;
+    bool reading, done;
+    int64_t start_us, deadline_us;
+    char arg[48]; /* the status set, or the incident asked for */
+    int status;   /* of the answer, 0 before */
+    json_t *json; /* its body, if JSON */
+};
+
+struct sim_count {
+    unsigned long long sent, acked, answered, on_scene, cleared, errors;
+};
+
+struct sim {
+    struct geo_roads *g;
+    struct geo_roads_info info;
+    double snap_max_m, speedup;
+    int64_t interval_us, login_after_us;
+    struct sockaddr_storage api, osmand, tlt;
+    char hostport[300], user[64], password[256], token[256];
+    bool teltonika, relogin;
+    struct sim_unit *u;
+    size_t n;
+    struct xfer **xf; /* in flight, at most maxxf */
+    size_t nxf, maxxf;
+    struct sim_count minute, total;
+    unsigned shown;
+    uint64_t rng;
+};
+
+#define COUNT(s, field, k) ((s)->minute.field += (k), (s)->total.field += (k))
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static int usage(void)
+{
+    fputs(
+        "usage: amane simulate --server http://HOST:PORT --units N [--protocol osmand|teltonika]\n"
+        "         [--osmand-port 5055] [--teltonika-port 5027] [--interval-ms 2000]\n"
+        "         [--speedup 1] [--seconds S] [--user admin] [--password-stdin]\n"
+        "         [--graph GRAPH]     (else the password from AMANE_SIM_PASSWORD)\n",
+        stderr);
+    return 2;
+}
+
+static uint64_t rnd(struct sim *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return s->rng;
+}
+
+static __attribute__((format(printf, 3, 4))) void sim_err(struct sim *s, const struct sim_unit *u,
+                                                          const char *fmt, ...)
+{
+    COUNT(s, errors, 1);
+    if (s->shown++ >= SIM_ERRORS_SHOWN)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "amane: simulate: %s%s", u ? u->callsign : "", u ? ": " : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------------------- sockets and HTTP */
+
+/* A non-blocking connection under way to `to`, or -1. */
+static int sock_connect(const struct sockaddr_storage *to)
+{
+    int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+    socklen_t len =
+        to->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
+        (connect(fd, (const struct sockaddr *)to, len) == 0 || errno == EINPROGRESS))
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+static int lookup(const char *host, int port, struct sockaddr_storage *out)
+{
+    char service[8];
+    snprintf(service, sizeof(service), "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc)
+        return cli_fail("cannot resolve '%s': %s", host, gai_strerror(rc));
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Parses http://HOST[:PORT][/]: the API's address; the device ports are on the same host. */
+static int resolve(struct sim *s, const char *url, int osmand_port, int tlt_port)
+{
+    size_t n = strncmp(url, "http://", 7) ? 0 : strcspn(url + 7, "/");
+    if (!n || n >= sizeof(s->hostport))
+        return cli_fail("--server: want http://HOST:PORT (no TLS), not '%s'", url);
+    snprintf(s->hostport, sizeof(s->hostport), "%.*s", (int)n, url + 7);
+    char host[sizeof(s->hostport)], *colon = strrchr(s->hostport, ':');
+    int64_t port = 80;
+    if (colon && am_parse_i64(colon + 1, 1, 65535, &port))
+        return cli_fail("--server: bad port in '%s'", url);
+    snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - s->hostport) : (int)n, s->hostport);
+    int rc = lookup(host, (int)port, &s->api);
+    rc = rc ? rc : lookup(host, osmand_port, &s->osmand);
+    return rc ? rc : lookup(host, tlt_port, &s->tlt);
+}
+
+static void xfer_free(struct xfer *x)
+{
+    if (x->fd >= 0)
+        close(x->fd);
+    am_buf_release(&x->buf);
+    json_decref(x->json);
+    free(x);
+}
+
+/* A request under way; NULL (and an error counted) if no connection could be opened. */
+static struct xfer *xfer_new(struct sim *s, enum xfer_kind kind, struct sim_unit *u,
+                             const char *method, const char *path, json_t *body)
+{
+    struct xfer *x = calloc(1, sizeof(*x));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    int rc = !x || (body && !text) ? AM_ENOMEM : 0;
+    if (x) {
+        *x = (struct xfer){.kind = kind, .unit = u, .start_us = am_mono_us()};
+        x->deadline_us = x->start_us + SIM_WAIT_US;
+        am_buf_init(&x->buf, SIM_ANSWER_MAX);
+        x->fd = sock_connect(kind == XF_OSMAND ? &s->osmand : &s->api);
+        rc = rc ? rc : x->fd < 0 ? AM_EIO : 0;
+    }
+    if (!rc)
+        rc = am_buf_printf(&x->buf, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method,
+                           path, s->hostport);
+    if (!rc && kind != XF_OSMAND && s->token[0])
+        rc = am_buf_printf(&x->buf, "Authorization: Bearer %s\r\n", s->token);
+    if (!rc && text)
+        rc = am_buf_printf(&x->buf, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                           strlen(text));
+    if (!rc)
+        rc = am_buf_printf(&x->buf, "\r\n%s", text ? text : "");
+    free(text);
+    if (rc) {
+        sim_err(s, u, "cannot send %s %s: %s", method, path,
+                rc == AM_EIO ? strerror(errno) : am_strerror(rc));
+        if (x)
+            xfer_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* Whether the answer is complete: its head and Content-Length bytes, or all until EOF. */
+static bool xfer_complete(struct xfer *x, bool eof)
+{
+    const char *d = x->buf.data, *end = d ? strstr(d, "\r\n\r\n") : NULL;
+    if (!end || x->buf.len < 12 || memcmp(d, "HTTP/1.", 7) || d[8] != ' ')
+        return false;
+    size_t head = (size_t)(end - d) + 4, blen = x->buf.len - head;
+    long long clen = -1;
+    for (const char *l = strstr(d, "\r\n"); l && l < end; l = strstr(l + 2, "\r\n"))
+        if (strncasecmp(l + 2, "Content-Length:", 15) == 0)
+            clen = strtoll(l + 17, NULL, 10);
+    if ((clen >= 0 && blen < (size_t)clen) || (clen < 0 && !eof))
+        return false;
+    x->status = (int)strtol(d + 9, NULL, 10);
+    blen = clen >= 0 ? (size_t)clen : blen;
+    x->json = blen ? json_loadb(d + head, blen, 0, NULL) : NULL;
+    return true;
+}
+
+/* Moves an exchange on: 1 when answered, 0 to wait for more, negative on failure. */
+static int xfer_io(struct xfer *x)
+{
+    if (!x->reading) {
+        ssize_t w = send(x->fd, x->buf.data + x->sent, x->buf.len - x->sent, MSG_NOSIGNAL);
+        if (w < 0)
+            return errno == EAGAIN || errno == EINTR ? 0 : AM_EIO;
+        x->sent += (size_t)w;
+        x->reading = x->sent == x->buf.len;
+        x->buf.len = x->reading ? 0 : x->buf.len;
+        return 0;
+    }
+    char tmp[16384];
+    ssize_t r = recv(x->fd, tmp, sizeof(tmp), 0);
+    if (r < 0)
+        return errno == EAGAIN || errno == EINTR ? 0 : AM_EIO;
+    /* Kept NUL-terminated for the search of the head's end. */
+    if (am_buf_append(&x->buf, tmp, (size_t)r) || am_buf_append(&x->buf, "", 1))
+        return AM_ETOOBIG;
+    x->buf.len--;
+    return xfer_complete(x, r == 0) ? 1 : r == 0 ? AM_EIO : 0;
+}
+
+/* What went wrong with an exchange, for an error line. */
+static const char *xfer_why(const struct xfer *x, int rc, char *buf, size_t bufsz)
+{
+    const char *detail = json_string_value(json_object_get(x->json, "detail"));
+    if (rc == AM_EIO)
+        snprintf(buf, bufsz, "no answer (connection refused, closed or timed out)");
+    else if (rc < 0)
+        snprintf(buf, bufsz, "%s", am_strerror(rc));
+    else
+        snprintf(buf, bufsz, "HTTP %d%s%s", x->status, detail ? ": " : "", detail ? detail : "");
+    return buf;
+}
+
+/* Runs one exchange to its end before anything else (the setup): its HTTP status or < 0. */
+static int api_sync(struct sim *s, const char *method, const char *path, json_t *body,
+                    json_t **answer)
+{
+    struct xfer *x = xfer_new(s, XF_SYNC, NULL, method, path, body);
+    int rc = x ? 0 : AM_EIO;
+    while (!rc) {
+        int64_t left = x->deadline_us - am_mono_us();
+        struct pollfd p = {x->fd, x->reading ? POLLIN : POLLOUT, 0};
+        if (left <= 0 || stop_signal || (poll(&p, 1, (int)(left / 1000) + 1) < 0 && errno != EINTR))
+            rc = AM_EIO;
+        else if (p.revents)
+            rc = xfer_io(x);
+    }
+    char why[300];
+    if (rc < 0 && x)
+        cli_fail("%s %s: %s", method, path, xfer_why(x, rc, why, sizeof(why)));
+    *answer = rc > 0 ? x->json : NULL;
+    rc = rc > 0 ? x->status : rc;
+    if (x) {
+        x->json = NULL;
+        xfer_free(x);
+    }
+    return rc;
+}
+
+/* Starts an exchange that the loop finishes (xfer_finish). */
+static void xfer_start(struct sim *s, enum xfer_kind kind, struct sim_unit *u, const char *method,
+                       const char *path, json_t *body, const char *arg)
+{
+    if (s->nxf == s->maxxf) {
+        sim_err(s, u, "too many requests wait for the server: %s %s dropped", method, path);
+        return;
+    }
+    struct xfer *x = xfer_new(s, kind, u, method, path, body);
+    if (x) {
+        am_strlcpy(x->arg, arg ? arg : "", sizeof(x->arg));
+        s->xf[s->nxf++] = x;
+    }
+}
+
+static void post_status(struct sim *s, struct sim_unit *u, const char *status)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/units/%s/status", u->callsign);
+    json_t *body = json_pack("{ss}", "status", status);
+    xfer_start(s, XF_STATUS, u, "POST", path, body, status);
+    json_decref(body);
+}
+
+/* ---------------------------------------------------------------- driving */
+
+/* Routes the unit from where it is to (lat, lon); its current route is kept on failure. */
+static int unit_route(struct sim *s, struct sim_unit *u, double lat, double lon, bool emergency)
+{
+    struct geo_snap from, to;
+    struct geo_route r;
+    int rc = geo_roads_snap(s->g, u->lat, u->lon, s->snap_max_m, &from);
+    rc = rc ? rc : geo_roads_snap(s->g, lat, lon, s->snap_max_m, &to);
+    rc = rc ? rc : geo_roads_route(s->g, &from, &to, emergency ? &geo_speed_emergency : NULL, &r);
+    if (rc)
+        return rc;
+    geo_route_release(&u->route);
+    u->route = r;
+    u->seg = 0;
+    u->seg_off = 0;
+    /* The route's average speed: its time over its length. */
+    u->route_mps = r.eta_s > 0.5 ? fmin(fmax(r.length_m / r.eta_s, 2.0), 45.0) : 8.0;
+    return 0;
+}
+
+/* A new destination: a random node, near the unit if one of a few tries is. */
+static void patrol_route(struct sim *s, struct sim_unit *u)
+{
+    double lat = u->lat, lon = u->lon;
+    for (int i = 0; i < 8; i++) {
+        geo_roads_node(s->g, (uint32_t)(rnd(s) % s->info.nodes), &lat, &lon);
+        if (geo_distance_m(u->lat, u->lon, lat, lon) < SIM_NEAR_M)
+            break;
+    }
+    if (unit_route(s, u, lat, lon, false))
+        sim_err(s, u, "no route from %.6f,%.6f to %.6f,%.6f", u->lat, u->lon, lat, lon);
+}
+
+static void back_to_patrol(struct sim *s, struct sim_unit *u, int64_t now)
+{
+    u->crew = CREW_PATROL;
+    u->changed_us = now;
+    patrol_route(s, u);
+}
+
+/* On scene for 30 to 120 s; `tell` the server, unless it is what it says already. */
+static void arrive_on_scene(struct sim *s, struct sim_unit *u, int64_t now, bool tell)
+{
+    u->crew = CREW_ON_SCENE;
+    u->changed_us = now;
+    u->until_us = now + (int64_t)((double)(30 + rnd(s) % 91) * 1e6 / s->speedup);
+    if (tell)
+        post_status(s, u, "on_scene");
+}
+
+/* Drives `dist` metres along the route; at its end, on scene or a new destination. */
+static void advance(struct sim *s, struct sim_unit *u, double dist, int64_t now)
+{
+    const double *p = u->route.points;
+    for (; u->route.npoints > 1 && u->seg + 1 < u->route.npoints; u->seg++, u->seg_off = 0) {
+        const double *a = p + 2 * u->seg, *b = a + 2;
+        double len = geo_distance_m(a[0], a[1], b[0], b[1]);
+        if (u->seg_off + dist < len) {
+            u->seg_off += dist;
+            u->lat = a[0] + (b[0] - a[0]) * u->seg_off / len;
+            u->lon = a[1] + (b[1] - a[1]) * u->seg_off / len;
+            double p1 = a[0] * M_PI / 180, p2 = b[0] * M_PI / 180, dl = (b[1] - a[1]) * M_PI / 180;
+            double br = atan2(sin(dl) * cos(p2), cos(p1) * sin(p2) - sin(p1) * cos(p2) * cos(dl));
+            u->bearing = fmod(br * 180 / M_PI + 360, 360);
+            u->speed_mps = u->route_mps;
+            return;
+        }
+        dist -= len - u->seg_off;
+    }
+    if (u->route.npoints) {
+        u->lat = p[2 * u->route.npoints - 2];
+        u->lon = p[2 * u->route.npoints - 1];
+    }
+    if (u->crew == CREW_RESPONDING && u->has_target)
+        arrive_on_scene(s, u, now, true);
+    else
+        patrol_route(s, u);
+}
+
+/* Forgets the k oldest positions: acknowledged, or refused for good. */
+static void dequeue(struct sim *s, struct sim_unit *u, size_t k, bool acked)
+{
+    k = k < u->qlen ? k : u->qlen;
+    u->qhead = (u->qhead + k) % SIM_QUEUE;
+    u->qlen -= k;
+    if (acked)
+        COUNT(s, acked, k);
+}
+
+/* The unit's next moment: the crew's timers, the drive, a position to report. */
+static void unit_tick(struct sim *s, struct sim_unit *u, int64_t now)
+{
+    double dt = (double)(now - u->last_us) / 1e6 * s->speedup;
+    u->last_us = now;
+    u->speed_mps = 0;
+    if (u->crew == CREW_ON_SCENE && now >= u->until_us) {
+        post_status(s, u, "available");
+        back_to_patrol(s, u, now);
+    } else if (u->crew == CREW_RESPONDING && !u->has_target && now >= u->until_us) {
+        arrive_on_scene(s, u, now, true);
+    } else if (u->crew != CREW_ON_SCENE) {
+        advance(s, u, (u->route_mps > 0 ? u->route_mps : 8.0) * dt, now);
+    }
+    if (u->qlen == SIM_QUEUE) {
+        sim_err(s, u, "%d positions wait for an acknowledgement: this one is dropped", SIM_QUEUE);
+        return;
+    }
+    u->queue[(u->qhead + u->qlen++) % SIM_QUEUE] =
+        (struct sim_fix){am_now_us() / 1000, u->lat, u->lon, u->speed_mps, u->bearing};
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static void put_be(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static void tlt_close(struct sim_unit *u, int64_t retry_us)
+{
+    if (u->fd >= 0)
+        close(u->fd);
+    u->fd = -1;
+    u->tlt = TLT_CLOSED;
+    u->inflight = u->outlen = u->outsent = u->inlen = 0;
+    u->retry_us = retry_us;
+}
+
+/* A Codec 8 packet of all the unit's queued positions, with ignition on (IO 239). */
+static void tlt_packet(struct sim_unit *u)
+{
+    static const uint8_t io[] = {0, 1, 1, 239, 1, 0, 0, 0}; /* event, counts, one 1-byte IO */
+    uint8_t *d = u->out + 8;
+    size_t n = u->qlen, len = 2;
+    d[0] = 0x08;
+    d[1] = (uint8_t)n;
+    for (size_t i = 0; i < n; i++, len += 24 + sizeof(io)) {
+        const struct sim_fix *f = &u->queue[(u->qhead + i) % SIM_QUEUE];
+        put_be(d + len, (uint64_t)f->ms, 8);
+        d[len + 8] = 0; /* priority */
+        put_be(d + len + 9, (uint32_t)(int32_t)lround(f->lon * 1e7), 4);
+        put_be(d + len + 13, (uint32_t)(int32_t)lround(f->lat * 1e7), 4);
+        put_be(d + len + 17, 50, 2); /* altitude */
+        put_be(d + len + 19, (uint64_t)lround(f->bearing) % 360, 2);
+        d[len + 21] = 9; /* satellites */
+        put_be(d + len + 22, (uint64_t)lround(f->speed_mps * 3.6), 2);
+        memcpy(d + len + 24, io, sizeof(io));
+    }
+    d[len++] = (uint8_t)n;
+    put_be(u->out, 0, 4);
+    put_be(u->out + 4, len, 4);
+    put_be(d + len, avl_crc16_ibm(d, len), 4);
+    u->outlen = 8 + len + 4;
+    u->outsent = 0;
+    u->inflight = n;
+}
+
+/* Sends what the unit has to send, if its link is free. */
+static void unit_flush(struct sim *s, struct sim_unit *u, int64_t now)
+{
+    if (!u->qlen || now < u->retry_us || u->osmand_busy) {
+        return;
+    } else if (!s->teltonika) {
+        const struct sim_fix *f = &u->queue[u->qhead];
+        char path[300];
+        snprintf(path, sizeof(path),
+                 "/?id=%s&lat=%.7f&lon=%.7f&timestamp=%lld&speed=%.2f&bearing=%.0f", u->device,
+                 f->lat, f->lon, (long long)f->ms, f->speed_mps / 0.514444, f->bearing);
+        size_t before = s->nxf;
+        xfer_start(s, XF_OSMAND, u, "GET", path, NULL, NULL);
+        u->osmand_busy = s->nxf > before;
+        u->retry_us = u->osmand_busy ? 0 : now + SIM_RETRY_US;
+        COUNT(s, sent, u->osmand_busy);
+    } else if (u->tlt == TLT_CLOSED) {
+        u->fd = sock_connect(&s->tlt);
+        if (u->fd < 0) {
+            sim_err(s, u, "cannot connect to the Teltonika port: %s", strerror(errno));
+            u->retry_us = now + SIM_RETRY_US;
+            return;
+        }
+        u->tlt = TLT_HELLO; /* the IMEI, and then one byte: 1 accepted, 0 refused */
+        put_be(u->out, 15, 2);
+        memcpy(u->out + 2, u->device, 15);
+        u->outlen = 17;
+        u->deadline_us = now + SIM_WAIT_US;
+    } else if (u->tlt == TLT_IDLE) {
+        tlt_packet(u); /* and then 4 bytes: the count of records accepted */
+        u->tlt = TLT_ACK;
+        u->deadline_us = now + SIM_WAIT_US;
+        COUNT(s, sent, u->inflight);
+    }
+}
+
+/* The Teltonika session moves on: the handshake out, its answer in, packets out, acks in. */
+static void tlt_io(struct sim *s, struct sim_unit *u, int64_t now)
+{
+    if (u->outsent < u->outlen) {
+        ssize_t w = send(u->fd, u->out + u->outsent, u->outlen - u->outsent, MSG_NOSIGNAL);
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            sim_err(s, u, "Teltonika link: %s", strerror(errno));
+            tlt_close(u, now + SIM_RETRY_US);
+        }
+        u->outsent += w > 0 ? (size_t)w : 0;
+        return;
+    }
+    size_t want = u->tlt == TLT_HELLO ? 1 : 4;
+    ssize_t r = recv(u->fd, u->in + u->inlen, want - u->inlen, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0 || u->tlt == TLT_IDLE) {
+        /* A session the server closed while idle is opened again when there is news. */
+        if (u->tlt != TLT_IDLE || r != 0)
+            sim_err(s, u, "Teltonika link closed by the server");
+        tlt_close(u, u->tlt == TLT_IDLE ? 0 : now + SIM_RETRY_US);
+        return;
+    }
+    if ((u->inlen += (size_t)r) < want)
+        return;
+    u->inlen = 0;
+    size_t acked =
+        (size_t)u->in[0] << 24 | (size_t)u->in[1] << 16 | (size_t)u->in[2] << 8 | u->in[3];
+    if (u->tlt == TLT_HELLO && u->in[0] != 1) {
+        sim_err(s, u, "IMEI %s refused at the handshake", u->device);
+        tlt_close(u, now + 5 * SIM_RETRY_US);
+    } else if (u->tlt == TLT_ACK && acked != u->inflight) {
+        sim_err(s, u, "%zu records acknowledged of %zu sent", acked, u->inflight);
+        tlt_close(u, now + SIM_RETRY_US);
+    } else {
+        if (u->tlt == TLT_ACK)
+            dequeue(s, u, acked, true);
+        u->inflight = 0;
+        u->tlt = TLT_IDLE;
+    }
+}
+
+/* ---------------------------------------------------------------- the crews */
+
+static struct sim_unit *find_unit(struct sim *s, const char *callsign)
+{
+    for (size_t i = 0; callsign && i < s->n; i++)
+        if (strcmp(s->u[i].callsign, callsign) == 0)
+            return &s->u[i];
+    return NULL;
+}
+
+static void respond(struct sim *s, struct sim_unit *u, const char *incident, bool acknowledge,
+                    int64_t now)
+{
+    u->crew = CREW_RESPONDING;
+    am_strlcpy(u->incident, incident, sizeof(u->incident));
+    u->has_target = false;
+    /* Until the location is known the car drives on; without one, it is there in 60 s. */
+    u->until_us = now + (int64_t)(60e6 / s->speedup);
+    u->changed_us = now;
+    if (acknowledge)
+        post_status(s, u, "en_route");
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/incidents/%s", incident);
+    xfer_start(s, XF_INCIDENT, u, "GET", path, NULL, incident);
+}
+
+/* The units' statuses as the server has them: a dispatch to answer, a release to notice. */
+static void on_poll(struct sim *s, struct xfer *x, int64_t now)
+{
+    size_t i;
+    json_t *it, *items = json_object_get(x->json, "items");
+    json_array_foreach(items, i, it)
+    {
+        struct sim_unit *u = find_unit(s, json_string_value(json_object_get(it, "callsign")));
+        if (!u || x->start_us < u->changed_us)
+            continue;
+        const char *st = json_string_value(json_object_get(it, "status"));
+        const char *inc = json_string_value(json_object_get(it, "incident"));
+        bool called = st && inc && (!strcmp(st, "dispatched") || !strcmp(st, "en_route"));
+        bool mine = u->crew != CREW_PATROL && inc && strcmp(inc, u->incident) == 0;
+        if (called && !mine) {
+            respond(s, u, inc, strcmp(st, "dispatched") == 0, now);
+        } else if (st && inc && !strcmp(st, "on_scene") && !mine) {
+            am_strlcpy(u->incident, inc, sizeof(u->incident)); /* e.g. left so by a last run */
+            arrive_on_scene(s, u, now, false);
+        } else if (u->crew != CREW_PATROL && !mine) {
+            back_to_patrol(s, u, now); /* released, closed, or sent elsewhere by the room */
+        }
+    }
+}
+
+static void on_incident(struct sim *s, struct xfer *x)
+{
+    struct sim_unit *u = x->unit;
+    if (u->crew != CREW_RESPONDING || strcmp(u->incident, x->arg))
+        return;
+    json_t *loc = json_object_get(x->json, "location");
+    json_t *lat = json_object_get(loc, "lat"), *lon = json_object_get(loc, "lon");
+    if (json_is_number(lat) && json_is_number(lon) &&
+        unit_route(s, u, json_number_value(lat), json_number_value(lon), true) == 0)
+        u->has_target = true;
+    else
+        sim_err(s, u, "cannot drive to %s: no location near a road", x->arg);
+}
+
+static void on_status(struct sim *s, struct xfer *x, bool ok, const char *why, int64_t now)
+{
+    struct sim_unit *u = x->unit;
+    bool available = !strcmp(x->arg, "available");
+    u->changed_us = now; /* a status read before the server had this one is out of date */
+    if (ok) {
+        if (available)
+            COUNT(s, cleared, 1);
+        else if (!strcmp(x->arg, "en_route"))
+            COUNT(s, answered, 1);
+        else
+            COUNT(s, on_scene, 1);
+        return;
+    }
+    sim_err(s, u, "status %s: %s", x->arg, why);
+    if (available && u->crew == CREW_PATROL) {
+        u->crew = CREW_ON_SCENE; /* clears again in a while */
+        u->until_us = now + 5 * SIM_RETRY_US;
+    } else if (!available && u->crew != CREW_PATROL) {
+        back_to_patrol(s, u, now); /* the next poll says whether the call still stands */
+    }
+}
+
+static void xfer_finish(struct sim *s, struct xfer *x, int rc, int64_t now)
+{
+    char why[300] = "";
+    bool ok = rc > 0 && x->status >= 200 && x->status < 300;
+    if (!ok)
+        xfer_why(x, rc, why, sizeof(why));
+    s->relogin = s->relogin || (rc > 0 && x->status == 401);
+    if (x->kind == XF_OSMAND) {
+        x->unit->osmand_busy = false;
+        /* A position refused (4xx) is not sent again; one not answered is. */
+        if (ok || (x->status >= 400 && x->status < 500 && x->status != 429))
+            dequeue(s, x->unit, 1, ok);
+        else
+            x->unit->retry_us = now + SIM_RETRY_US;
+        if (!ok)
+            sim_err(s, x->unit, "OsmAnd report: %s", why);
+    } else if (x->kind == XF_STATUS) {
+        on_status(s, x, ok, why, now);
+    } else if (!ok && x->kind == XF_POLL) {
+        sim_err(s, NULL, "unit statuses: %s", why);
+    } else if (!ok) {
+        sim_err(s, x->unit, "incident %s: %s", x->arg, why);
+    } else if (x->kind == XF_POLL) {
+        on_poll(s, x, now);
+    } else {
+        on_incident(s, x);
+    }
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int failed(int st, const char *what, const char *name)
+{
+    return st < 0 ? 1 : cli_fail("cannot %s%s: HTTP %d", what, name, st);
+}
+
+static int login(struct sim *s)
+{
+    json_t *req = json_pack("{ss ss}", "username", s->user, "password", s->password), *ans;
+    s->token[0] = '\0';
+    int st = api_sync(s, "POST", "/api/v1/auth/login", req, &ans);
+    const char *tok = json_string_value(json_object_get(ans, "token"));
+    if (st == 200 && tok && strlen(tok) < sizeof(s->token))
+        am_strlcpy(s->token, tok, sizeof(s->token));
+    json_decref(req);
+    json_decref(ans);
+    return s->token[0] ? 0 : failed(st, "log in as ", s->user);
+}
+
+static void add_unit(struct sim *s, const char *callsign, json_t *pos)
+{
+    struct sim_unit *u = &s->u[s->n++];
+    am_strlcpy(u->callsign, callsign, sizeof(u->callsign));
+    u->fd = -1;
+    /* Start where the server last saw the unit, if that is near a road; else anywhere. */
+    json_t *lat = json_object_get(pos, "lat"), *lon = json_object_get(pos, "lon");
+    struct geo_snap sn;
+    if (json_is_number(lat) && json_is_number(lon) &&
+        !geo_roads_snap(s->g, json_number_value(lat), json_number_value(lon), 2000, &sn)) {
+        u->lat = sn.lat;
+        u->lon = sn.lon;
+    } else {
+        geo_roads_node(s->g, (uint32_t)(rnd(s) % s->info.nodes), &u->lat, &u->lon);
+    }
+}
+
+/* The first `want` units of the server, and SIM-001... made for the missing ones. */
+static int take_units(struct sim *s, size_t want)
+{
+    json_t *ans = NULL, *it, *made;
+    size_t i;
+    int st = api_sync(s, "GET", "/api/v1/units", NULL, &ans);
+    json_t *items = json_object_get(ans, "items");
+    json_array_foreach(items, i, it)
+    {
+        const char *cs = json_string_value(json_object_get(it, "callsign"));
+        if (s->n < want && cs && strlen(cs) < sizeof(s->u[0].callsign))
+            add_unit(s, cs, json_object_get(it, "position"));
+    }
+    json_decref(ans);
+    if (st != 200)
+        return failed(st, "list the units", "");
+    for (int k = 1; s->n < want && k < 1000; k++) {
+        char cs[32];
+        snprintf(cs, sizeof(cs), "SIM-%03d", k);
+        if (find_unit(s, cs))
+            continue;
+        json_t *req = json_pack("{ss ss}", "callsign", cs, "kind", "car_patrol");
+        st = api_sync(s, "POST", "/api/v1/units", req, &made);
+        json_decref(req);
+        json_decref(made);
+        if (st != 201)
+            return failed(st, "add unit ", cs);
+        add_unit(s, cs, NULL);
+    }
+    return 0;
+}
+
+/* Binds a device to each unit, unless it already is bound so. */
+static int bind_devices(struct sim *s)
+{
+    const char *proto = s->teltonika ? "teltonika" : "osmand";
+    json_t *ans = NULL, *it, *made;
+    size_t i, bound = 0;
+    int st = api_sync(s, "GET", "/api/v1/devices", NULL, &ans);
+    json_t *items = json_object_get(ans, "items");
+    for (size_t k = 0; st == 200 && k < s->n; k++) {
+        struct sim_unit *u = &s->u[k];
+        snprintf(u->device, sizeof(u->device), "sim-%s", u->callsign);
+        if (s->teltonika) { /* a 15-digit IMEI: a made-up TAC, the index, the Luhn digit */
+            snprintf(u->device, sizeof(u->device), "35000099%06zu", k + 1);
+            int sum = 0;
+            for (int d = 0; d < 14; d++) {
+                int v = (u->device[d] - '0') * (d % 2 + 1);
+                sum += v > 9 ? v - 9 : v;
+            }
+            u->device[14] = (char)('0' + (10 - sum % 10) % 10);
+        }
+        bool have = false;
+        json_array_foreach(items, i, it)
+        {
+            const char *d = json_string_value(json_object_get(it, "device"));
+            const char *p = json_string_value(json_object_get(it, "protocol"));
+            const char *un = json_string_value(json_object_get(it, "unit"));
+            have = have || (d && p && un && !strcmp(d, u->device) && !strcmp(p, proto) &&
+                            !strcmp(un, u->callsign));
+        }
+        if (have)
+            continue;
+        json_t *req =
+            json_pack("{ss ss ss}", "device", u->device, "protocol", proto, "unit", u->callsign);
+        st = api_sync(s, "POST", "/api/v1/devices", req, &made);
+        json_decref(req);
+        json_decref(made);
+        bound += st == 201;
+        st = st == 201 ? 200 : st; /* else the loop stops */
+    }
+    json_decref(ans);
+    if (st != 200)
+        return failed(st, "bind the devices", "");
+    printf("units:");
+    for (size_t k = 0; k < s->n; k++)
+        printf(" %s=%s", s->u[k].callsign, s->u[k].device);
+    printf("\ndevices bound: %zu new, %zu already\n", bound, s->n - bound);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static void report(struct sim *s, const struct sim_count *c, const char *what)
+{
+    char ts[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    printf("%s %s: %zu units, %llu positions sent, %llu acknowledged, %llu dispatches answered, "
+           "%llu on scene, %llu cleared, %llu errors\n",
+           ts, what, s->n, c->sent, c->acked, c->answered, c->on_scene, c->cleared, c->errors);
+    if (c == &s->minute && s->shown > SIM_ERRORS_SHOWN)
+        printf("(%u error lines not shown)\n", s->shown - SIM_ERRORS_SHOWN);
+    fflush(stdout);
+}
+
+/* Whether positions or statuses still wait for the server. */
+static bool busy(const struct sim *s)
+{
+    for (size_t i = 0; i < s->nxf; i++)
+        if (s->xf[i]->kind == XF_OSMAND || s->xf[i]->kind == XF_STATUS)
+            return true;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->u[i].qlen)
+            return true;
+    return false;
+}
+
+/* The units' ticks, reports and timeouts; returns the time of the next tick or retry. */
+static int64_t units_step(struct sim *s, int64_t now, bool ticking, int64_t wake)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct sim_unit *u = &s->u[i];
+        if (ticking && now >= u->next_us) {
+            unit_tick(s, u, now);
+            u->next_us = u->next_us + s->interval_us > now ? u->next_us + s->interval_us
+                                                           : now + s->interval_us;
+        }
+        if ((u->tlt == TLT_HELLO || u->tlt == TLT_ACK) && now > u->deadline_us) {
+            sim_err(s, u, "no answer on the Teltonika link");
+            tlt_close(u, now + SIM_RETRY_US);
+        }
+        unit_flush(s, u, now);
+        wake = ticking && u->next_us < wake ? u->next_us : wake;
+        wake = u->qlen && u->retry_us > now && u->retry_us < wake ? u->retry_us : wake;
+        if ((u->tlt == TLT_HELLO || u->tlt == TLT_ACK) && u->deadline_us < wake)
+            wake = u->deadline_us;
+    }
+    return wake;
+}
+
+static int run(struct sim *s, int64_t seconds)
+{
+    int64_t t0 = am_mono_us(), next_poll = t0, next_report = t0 + SIM_REPORT_US;
+    int64_t end = seconds ? t0 + seconds * 1000000 : INT64_MAX, drain_until = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        s->u[i].last_us = t0;
+        s->u[i].next_us = t0 + (int64_t)(rnd(s) % (uint64_t)s->interval_us);
+        patrol_route(s, &s->u[i]);
+    }
+    struct pollfd *pfd = calloc(s->maxxf + s->n, sizeof(*pfd));
+    struct sim_unit **pu = calloc(s->n, sizeof(*pu));
+    int code = pfd && pu ? 0 : cli_fail("out of memory");
+    while (!code) {
+        int64_t now = am_mono_us();
+        if (!drain_until && (stop_signal || now >= end))
+            drain_until = now + SIM_DRAIN_US; /* no news now, but what is sent is finished */
+        if (drain_until && (now >= drain_until || !busy(s)))
+            break;
+        if (s->relogin && !drain_until && now >= s->login_after_us) {
+            s->relogin = false;
+            s->login_after_us = now + 30 * 1000000LL;
+            login(s);
+        }
+        if (!drain_until && now >= next_poll) {
+            xfer_start(s, XF_POLL, NULL, "GET", "/api/v1/units", NULL, NULL);
+            next_poll = now + SIM_POLL_US;
+        }
+        if (now >= next_report) {
+            report(s, &s->minute, "last minute");
+            s->minute = (struct sim_count){0};
+            s->shown = 0;
+            next_report += SIM_REPORT_US;
+        }
+        int64_t wake = drain_until ? drain_until : end < next_poll ? end : next_poll;
+        wake = units_step(s, now, !drain_until, next_report < wake ? next_report : wake);
+        size_t nx = s->nxf, np = 0;
+        for (size_t i = 0; i < nx; i++, np++) {
+            pfd[np] = (struct pollfd){s->xf[i]->fd, s->xf[i]->reading ? POLLIN : POLLOUT, 0};
+            wake = s->xf[i]->deadline_us < wake ? s->xf[i]->deadline_us : wake;
+        }
+        for (size_t i = 0; i < s->n; i++)
+            if (s->u[i].fd >= 0) {
+                pu[np - nx] = &s->u[i];
+                short ev = s->u[i].outsent < s->u[i].outlen ? POLLOUT : POLLIN;
+                pfd[np++] = (struct pollfd){s->u[i].fd, ev, 0};
+            }
+        int64_t wait_ms = (wake - now + 999) / 1000;
+        wait_ms = wait_ms < 0 ? 0 : wait_ms;
+        if (poll(pfd, np, wait_ms > 1000 ? 1000 : (int)wait_ms) < 0 && errno != EINTR) {
+            code = cli_fail("poll: %s", strerror(errno));
+            break;
+        }
+        now = am_mono_us();
+        for (size_t i = nx; i < np; i++)
+            if (pfd[i].revents && pu[i - nx]->fd == pfd[i].fd)
+                tlt_io(s, pu[i - nx], now);
+        for (size_t i = 0; i < nx; i++) { /* xfer_finish may append to s->xf */
+            struct xfer *x = s->xf[i];
+            int rc = pfd[i].revents ? xfer_io(x) : 0;
+            rc = !rc && now > x->deadline_us ? AM_EIO : rc;
+            if ((x->done = rc != 0))
+                xfer_finish(s, x, rc, now);
+        }
+        size_t keep = 0;
+        for (size_t i = 0; i < s->nxf; i++) {
+            if (s->xf[i]->done)
+                xfer_free(s->xf[i]);
+            else
+                s->xf[keep++] = s->xf[i];
+        }
+        s->nxf = keep;
+    }
+    free(pfd);
+    free(pu);
+    report(s, &s->total, stop_signal ? "stopped, in all" : "done, in all");
+    return code;
+}
+
+int cli_simulate(struct app *a, int argc, char **argv)
+{
+    struct sim s = {.speedup = 1.0, .snap_max_m = (double)a->cfg.roads_snap_max_m};
+    const char *server = NULL, *graph = NULL, *env = getenv("AMANE_SIM_PASSWORD");
+    int64_t units = 0, osmand_port = 5055, tlt_port = 5027, interval_ms = 2000, seconds = 0;
+    const struct {
+        const char *name;
+        int64_t *v, min, max;
+    } nums[] = {{"--units", &units, 1, SIM_MAX_UNITS},
+                {"--osmand-port", &osmand_port, 1, 65535},
+                {"--teltonika-port", &tlt_port, 1, 65535},
+                {"--interval-ms", &interval_ms, 100, 3600000},
+                {"--seconds", &seconds, 1, 366 * 86400}};
+    bool pw_stdin = false;
+    am_strlcpy(s.user, "admin", sizeof(s.user));
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--password-stdin")) {
+            pw_stdin = true;
+            continue;
+        }
+        const char *o = argv[i], *v = i + 1 < argc ? argv[++i] : NULL;
+        char *end = NULL;
+        bool ok = v != NULL;
+        size_t k = 0;
+        while (k < sizeof(nums) / sizeof(nums[0]) && strcmp(o, nums[k].name))
+            k++;
+        if (k < sizeof(nums) / sizeof(nums[0]))
+            ok = ok && !am_parse_i64(v, nums[k].min, nums[k].max, nums[k].v);
+        else if (!strcmp(o, "--server"))
+            server = v;
+        else if (!strcmp(o, "--graph"))
+            graph = v;
+        else if (!strcmp(o, "--user"))
+            ok = ok && am_strlcpy(s.user, v, sizeof(s.user)) < sizeof(s.user);
+        else if (!strcmp(o, "--protocol"))
+            ok = ok && (s.teltonika = !strcmp(v, "teltonika"), s.teltonika || !strcmp(v, "osmand"));
+        else if (!strcmp(o, "--speedup"))
+            ok = ok && (s.speedup = strtod(v, &end), end != v && !*end) && s.speedup >= 0.1 &&
+                 s.speedup <= 1000;
+        else
+            ok = false;
+        if (!ok)
+            return usage();
+    }
+    if (!server || !units)
+        return usage();
+    s.interval_us = interval_ms * 1000;
+    if (pw_stdin && !fgets(s.password, sizeof(s.password), stdin))
+        return cli_fail("no password on stdin");
+    else if (!pw_stdin && !env)
+        return cli_fail("no password: use --password-stdin or set AMANE_SIM_PASSWORD");
+    else if (!pw_stdin)
+        am_strlcpy(s.password, env, sizeof(s.password));
+    s.password[strcspn(s.password, "\r\n")] = '\0';
+    char path[1100], why[512];
+    if (graph)
+        am_strlcpy(path, graph, sizeof(path));
+    else
+        app_roads_path(&a->cfg, path, sizeof(path));
+    if (!path[0])
+        return cli_fail("routing is off (roads.graph = off): give --graph GRAPH");
+    if (geo_roads_open(path, &s.g, why, sizeof(why)))
+        return cli_fail("cannot load the road graph: %s", why);
+    geo_roads_info(s.g, &s.info);
+    am_random(&s.rng, sizeof(s.rng));
+    s.rng |= 1;
+    s.u = calloc((size_t)units, sizeof(*s.u));
+    s.maxxf = 4 * (size_t)units + 8; /* a report, a poll, and a crew's few requests at once */
+    s.xf = calloc(s.maxxf, sizeof(*s.xf));
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int code = !s.u || !s.xf || !s.info.nodes ? cli_fail("out of memory or an empty graph") : 0;
+    code = code ? code : resolve(&s, server, (int)osmand_port, (int)tlt_port);
+    code = code ? code : login(&s);
+    code = code ? code : take_units(&s, (size_t)units);
+    code = code ? code : bind_devices(&s);
+    if (!code) {
+        printf("simulating %zu units over %s every %lld ms (speedup %g) on %u road nodes\n", s.n,
+               s.teltonika ? "Teltonika" : "OsmAnd", (long long)interval_ms, s.speedup,
+               s.info.nodes);
+        fflush(stdout);
+        code = run(&s, seconds);
+    }
+    for (size_t i = 0; i < s.nxf; i++)
+        xfer_free(s.xf[i]);
+    for (size_t i = 0; i < s.n; i++) {
+        geo_route_release(&s.u[i].route);
+        if (s.u[i].fd >= 0)
+            close(s.u[i].fd);
+    }
+    free(s.xf);
+    free(s.u);
+    geo_roads_free(s.g);
+    return code;
+}
