@@ -49,6 +49,8 @@ struct avl {
     bool started, stopping;
     pthread_cond_t cv;
     struct avl_fences fences; /* under mu */
+    int inflight;             /* batches handed to the store and not yet done, under mu */
+    int64_t open_since_us;    /* when the open batch got its first position (monotonic) */
 };
 
 /* Loads the geofences (on a reader or the writer). */

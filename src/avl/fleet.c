@@ -372,7 +372,13 @@ static void batch_done(struct store_cmd *cmd)
         am_counter_add(&c_batches, 1);
     for (size_t i = 0; i < b->nw; i++)
         b->waiters[i].fn(b->waiters[i].arg, cmd->rc);
+    struct avl *a = b->avl;
     batch_free(b);
+    /* The writer is free: the positions that came meanwhile can go at once. */
+    pthread_mutex_lock(&a->mu);
+    a->inflight--;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
 }
 
 static struct batch *batch_new(struct avl *a)
@@ -394,6 +400,7 @@ static void flush_locked(struct avl *a)
     if (!b || b->n == 0)
         return;
     a->open = NULL;
+    a->inflight++;
     pthread_mutex_unlock(&a->mu);
     int rc = store_submit(a->st, &b->cmd);
     if (rc) {
@@ -403,18 +410,31 @@ static void flush_locked(struct avl *a)
     pthread_mutex_lock(&a->mu);
 }
 
+/*
+ * Hands the open batch to the store as soon as the store has nothing of ours
+ * in flight (so a quiet system acknowledges a report within one commit),
+ * when it is full, or after flush_ms at most; while a batch commits, the
+ * next one fills (group commit).
+ */
 static void *flusher(void *arg)
 {
     struct avl *a = arg;
     pthread_mutex_lock(&a->mu);
     while (!a->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += (long)a->o.flush_ms * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
-        if (!(a->open && a->open->n >= (size_t)a->o.max_batch))
+        int64_t now = am_mono_us(), deadline = a->open_since_us + a->o.flush_ms * 1000LL;
+        bool pending = a->open && a->open->n;
+        bool go = pending &&
+                  (a->inflight == 0 || a->open->n >= (size_t)a->o.max_batch || now >= deadline);
+        if (!go) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            long wait_ms = pending ? (long)((deadline - now) / 1000) + 1 : a->o.flush_ms;
+            ts.tv_nsec += wait_ms * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
             pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+            continue;
+        }
         flush_locked(a);
         if (a->srv && a->live_told != a->live_gen) {
             a->live_told = a->live_gen;
@@ -485,7 +505,9 @@ int avl_ingest(struct avl *a, enum avl_protocol p, struct avl_fix *fix, avl_done
     live_put(a, d->unit, fix);
     d->count++;
     am_counter_add(&c_fixes, 1);
-    if (b->n >= (size_t)a->o.max_batch)
+    if (b->n == 1)
+        a->open_since_us = am_mono_us();
+    if ((b->n == 1 && a->inflight == 0) || b->n >= (size_t)a->o.max_batch)
         pthread_cond_signal(&a->cv);
 out:
     pthread_mutex_unlock(&a->mu);
@@ -555,11 +577,12 @@ void avl_free(struct avl *a)
     pthread_mutex_unlock(&a->mu);
     if (a->started)
         pthread_join(a->thread, NULL);
-    else {
-        pthread_mutex_lock(&a->mu);
-        flush_locked(a);
-        pthread_mutex_unlock(&a->mu);
-    }
+    /* The last batches: their completions (on the store's writer) still use a. */
+    pthread_mutex_lock(&a->mu);
+    flush_locked(a);
+    while (a->inflight > 0)
+        pthread_cond_wait(&a->cv, &a->mu);
+    pthread_mutex_unlock(&a->mu);
     for (size_t i = 0; i < a->nbuckets && a->buckets; i++)
         for (struct device *d = a->buckets[i], *next; d; d = next) {
             next = d->next;
