@@ -6,7 +6,7 @@
  * rule and speed), the second the coordinates of the nodes those ways use.
  * Then edges are made per segment, and only the largest strongly connected
  * part is kept: a unit snapped onto a fragment cut off by the edge of the
- * extract, or a one-way stub leading out of it, could never be routed.
+ * extract, or a one-way street that only leads out of it, could never be routed.
  * Default speeds are in docs/routing.md; they are Moroccan travel speeds
  * (not limits) by road class, urban or rural.
  */
