@@ -48,6 +48,8 @@
 
 #include <jansson.h>
 
+#include "../common/samples.h"
+
 #include "workload.h"
 
 #define MAX_CONNS 1000
@@ -119,58 +121,6 @@ static int64_t real_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* ------------------------------------------------------------- samples */
-
-/* Every latency of a run, in microseconds; a minute at 1,000/s is 60,000 of them. */
-struct samples {
-    uint32_t *v;
-    size_t n, cap;
-};
-
-static void samples_add(struct samples *s, int64_t us)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4096;
-        uint32_t *p = realloc(s->v, cap * sizeof(*p));
-        if (!p)
-            die("out of memory");
-        s->v = p;
-        s->cap = cap;
-    }
-    s->v[s->n++] = (uint32_t)(us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : us);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest rank: the smallest value with at least q of the samples at or below it. */
-static double rank_ms(const struct samples *s, double q)
-{
-    if (!s->n)
-        return 0;
-    size_t k = (size_t)ceil(q * (double)s->n);
-    if (k < 1)
-        k = 1;
-    return s->v[k - 1] / 1000.0;
-}
-
-static json_t *ms(double v)
-{
-    return json_real(round(v * 1000) / 1000);
-}
-
-/* Sorts the samples and summarises them in milliseconds. */
-static json_t *summary(struct samples *s)
-{
-    qsort(s->v, s->n, sizeof(*s->v), cmp_u32);
-    return json_pack("{sI so so so so so}", "n", (json_int_t)s->n, "p50_ms", ms(rank_ms(s, 0.5)),
-                     "p90_ms", ms(rank_ms(s, 0.9)), "p99_ms", ms(rank_ms(s, 0.99)), "p999_ms",
-                     ms(rank_ms(s, 0.999)), "max_ms", ms(s->n ? s->v[s->n - 1] / 1000.0 : 0));
 }
 
 /* ------------------------------------------------------------- HTTP */
@@ -1492,7 +1442,7 @@ int main(int argc, char **argv)
         json_array_append_new(per_second, json_integer((json_int_t)st.per_second[s]));
     for (int k = 0; k < WL_NKINDS; k++) {
         json_object_set_new(mix, wl_kind_names[k], json_integer((json_int_t)model.counts[k]));
-        json_t *sk = summary(&st.kind_lat[k]);
+        json_t *sk = samples_summary(&st.kind_lat[k]);
         json_object_set_new(sk, "ok", json_integer((json_int_t)st.kind_ok[k]));
         json_object_set_new(sk, "conflict", json_integer((json_int_t)st.kind_conflict[k]));
         json_object_set_new(sk, "failed", json_integer((json_int_t)st.kind_failed[k]));
@@ -1510,8 +1460,8 @@ int main(int argc, char **argv)
         round(elapsed * 1000) / 1000, "rate", round(st.answered / elapsed * 10) / 10, "ok_rate",
         round(st.ok / elapsed * 10) / 10, "per_second_min",
         (json_int_t)(sec_min == UINT64_MAX ? 0 : sec_min), "per_second_max", (json_int_t)sec_max,
-        "latency", summary(&st.lat), "from_due", summary(&st.from_due), "by_kind", kinds, "mix",
-        mix, "per_second", per_second);
+        "latency", samples_summary(&st.lat), "from_due", samples_summary(&st.from_due), "by_kind",
+        kinds, "mix", mix, "per_second", per_second);
     if (commits1 > commits0 && commands1 >= commands0)
         json_object_set_new(
             out, "store",
@@ -1519,7 +1469,7 @@ int main(int argc, char **argv)
                       (json_int_t)(commands1 - commands0), "commands_per_commit",
                       round((commands1 - commands0) / (commits1 - commits0) * 100) / 100));
     if (opt.stream) {
-        json_t *s = summary(&ws.lat);
+        json_t *s = samples_summary(&ws.lat);
         json_object_set_new(s, "events", json_integer((json_int_t)ws.events));
         json_object_set_new(s, "head", json_integer((json_int_t)head));
         json_object_set_new(s, "last_seq", json_integer((json_int_t)ws.max_seq));

@@ -49,6 +49,8 @@
 #include <time.h>
 
 #include <jansson.h>
+
+#include "../common/samples.h"
 #include <libpq-fe.h>
 
 #include "workload.h"
@@ -354,59 +356,6 @@ static const struct {
     {"f_close", "SELECT cad_close($1, $2, $3)"},
 };
 #define NSTMTS ((int)(sizeof(stmts) / sizeof(stmts[0])))
-
-/* ------------------------------------------------------------- samples */
-
-struct samples {
-    uint32_t *v;
-    size_t n, cap;
-};
-
-static void samples_add(struct samples *s, int64_t us)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        uint32_t *p = realloc(s->v, cap * sizeof(*p));
-        if (!p)
-            die("out of memory");
-        s->v = p;
-        s->cap = cap;
-    }
-    s->v[s->n++] = (uint32_t)(us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : us);
-}
-
-static void samples_merge(struct samples *into, const struct samples *from)
-{
-    for (size_t i = 0; i < from->n; i++)
-        samples_add(into, from->v[i]);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double rank_ms(const struct samples *s, double q)
-{
-    if (!s->n)
-        return 0;
-    size_t k = (size_t)ceil(q * (double)s->n);
-    return s->v[(k < 1 ? 1 : k) - 1] / 1000.0;
-}
-
-static json_t *ms(double v)
-{
-    return json_real(round(v * 1000) / 1000);
-}
-
-static json_t *summary(struct samples *s)
-{
-    qsort(s->v, s->n, sizeof(*s->v), cmp_u32);
-    return json_pack("{sI so so so so so}", "n", (json_int_t)s->n, "p50_ms", ms(rank_ms(s, 0.5)),
-                     "p90_ms", ms(rank_ms(s, 0.9)), "p99_ms", ms(rank_ms(s, 0.99)), "p999_ms",
-                     ms(rank_ms(s, 0.999)), "max_ms", ms(s->n ? s->v[s->n - 1] / 1000.0 : 0));
-}
 
 /* ------------------------------------------------------------- workers */
 
@@ -1199,25 +1148,25 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < WL_NKINDS; k++) {
         json_object_set_new(mix, wl_kind_names[k], json_integer((json_int_t)model.counts[k]));
-        json_t *sk = summary(&kind_lat[k]);
+        json_t *sk = samples_summary(&kind_lat[k]);
         json_object_set_new(sk, "ok", json_integer((json_int_t)kind_ok[k]));
         json_object_set_new(sk, "conflict", json_integer((json_int_t)kind_conflict[k]));
         json_object_set_new(sk, "failed", json_integer((json_int_t)kind_failed[k]));
         json_object_set_new(kinds, wl_kind_names[k], sk);
     }
-    json_t *out =
-        json_pack("{ss ss ss sf si si si si si sI sI sI sI sI sI sI sf sf sf sI sI so so so so so}",
-                  "tool", "pgpeer", "mode", opt.func ? "function" : "statements", "numbering",
-                  opt.counter ? "counter" : "sequence", "target_rate", opt.rate, "seconds",
-                  opt.seconds, "warmup_s", opt.warmup_s, "pool", opt.pool, "connections", opt.conns,
-                  "units", opt.units, "sent", (json_int_t)sent, "answered", (json_int_t)sent, "ok",
-                  (json_int_t)ok, "conflict_409", (json_int_t)conflict, "failed",
-                  (json_int_t)failed, "late", (json_int_t)late, "units_lost",
-                  (json_int_t)model.units_lost, "elapsed_s", round(elapsed * 1000) / 1000, "rate",
-                  round(sent / elapsed * 10) / 10, "ok_rate", round(ok / elapsed * 10) / 10,
-                  "per_second_min", (json_int_t)(sec_min == UINT64_MAX ? 0 : sec_min),
-                  "per_second_max", (json_int_t)sec_max, "latency", summary(&lat), "from_due",
-                  summary(&from_due), "by_kind", kinds, "mix", mix, "per_second", ps);
+    json_t *out = json_pack(
+        "{ss ss ss sf si si si si si sI sI sI sI sI sI sI sf sf sf sI sI so so so so so}", "tool",
+        "pgpeer", "mode", opt.func ? "function" : "statements", "numbering",
+        opt.counter ? "counter" : "sequence", "target_rate", opt.rate, "seconds", opt.seconds,
+        "warmup_s", opt.warmup_s, "pool", opt.pool, "connections", opt.conns, "units", opt.units,
+        "sent", (json_int_t)sent, "answered", (json_int_t)sent, "ok", (json_int_t)ok,
+        "conflict_409", (json_int_t)conflict, "failed", (json_int_t)failed, "late",
+        (json_int_t)late, "units_lost", (json_int_t)model.units_lost, "elapsed_s",
+        round(elapsed * 1000) / 1000, "rate", round(sent / elapsed * 10) / 10, "ok_rate",
+        round(ok / elapsed * 10) / 10, "per_second_min",
+        (json_int_t)(sec_min == UINT64_MAX ? 0 : sec_min), "per_second_max", (json_int_t)sec_max,
+        "latency", samples_summary(&lat), "from_due", samples_summary(&from_due), "by_kind", kinds,
+        "mix", mix, "per_second", ps);
     if (syncs0 >= 0 && syncs1 > syncs0)
         json_object_set_new(out, "wal_syncs", json_integer((json_int_t)(syncs1 - syncs0)));
     if (first_error[0])

@@ -69,6 +69,8 @@
 
 #include <jansson.h>
 
+#include "../common/samples.h"
+
 #define MAX_DEVICES    100000
 #define MAX_CONNS      20000
 #define MAX_RECORDS    255
@@ -163,49 +165,6 @@ static double rnd(void)
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
     return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
-}
-
-/* ------------------------------------------------------------- samples */
-
-/* Latencies of the measured window in microseconds: 20 s at 50,000/s is a million. */
-struct samples {
-    uint32_t *v;
-    size_t n, cap;
-};
-
-static void samples_add(struct samples *s, int64_t us)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 65536;
-        uint32_t *p = realloc(s->v, cap * sizeof(*p));
-        if (!p)
-            die("out of memory");
-        s->v = p;
-        s->cap = cap;
-    }
-    s->v[s->n++] = (uint32_t)(us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : us);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest rank: the smallest value with at least q of the samples at or below it. */
-static double rank_ms(const struct samples *s, double q)
-{
-    if (!s->n)
-        return 0;
-    size_t k = (size_t)ceil(q * (double)s->n);
-    if (k < 1)
-        k = 1;
-    return s->v[k - 1] / 1000.0;
-}
-
-static json_t *ms(double v)
-{
-    return json_real(round(v * 1000) / 1000);
 }
 
 /* ------------------------------------------------------------- HTTP answers */
@@ -992,17 +951,12 @@ static void run_load(void)
         if (conns[i].fd >= 0)
             close(conns[i].fd);
 
-    if (st.lat.n)
-        qsort(st.lat.v, st.lat.n, sizeof(*st.lat.v), cmp_u32);
     uint64_t smin = UINT64_MAX, smax = 0;
     for (int s = 0; s < opt.seconds; s++) {
         smin = st.per_second[s] < smin ? st.per_second[s] : smin;
         smax = st.per_second[s] > smax ? st.per_second[s] : smax;
     }
-    json_t *lat = json_pack(
-        "{sI so so so so so}", "n", (json_int_t)st.lat.n, "p50_ms", ms(rank_ms(&st.lat, 0.5)),
-        "p90_ms", ms(rank_ms(&st.lat, 0.9)), "p99_ms", ms(rank_ms(&st.lat, 0.99)), "p999_ms",
-        ms(rank_ms(&st.lat, 0.999)), "max_ms", ms(st.lat.n ? st.lat.v[st.lat.n - 1] / 1000.0 : 0));
+    json_t *lat = samples_summary(&st.lat);
     json_t *err =
         json_pack("{sI sI sI sI sI sI sI sI sI}", "http_400", (json_int_t)st.http_400, "http_429",
                   (json_int_t)st.http_429, "http_4xx_other", (json_int_t)st.http_4xx, "http_5xx",
