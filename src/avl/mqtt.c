@@ -153,27 +153,54 @@ int avl_mqtt_command(struct avl_mqtt *q, const char *device, const char *json_te
     return rc == MOSQ_ERR_SUCCESS ? 0 : rc == MOSQ_ERR_NO_CONN ? AM_ECLOSED : AM_EIO;
 }
 
+/*
+ * The command an event sends to the unit's vehicles, or NULL: assignments,
+ * and the room's messages and pings. "seq" (the event's) lets a vehicle
+ * drop a command QoS 1 delivered twice.
+ */
+static json_t *command_of(const struct am_event *ev, const json_t *d, const char **unit)
+{
+    *unit = json_string_value(json_object_get(d, "unit"));
+    if (!*unit)
+        return NULL;
+    if (!strcmp(ev->type, "cad.unit.assigned")) {
+        const char *incident = json_string_value(json_object_get(d, "incident"));
+        return incident
+                   ? json_pack("{ss ss ss sb sI}", "type", "assignment", "unit", *unit, "incident",
+                               incident, "primary", json_is_true(json_object_get(d, "primary")),
+                               "seq", (json_int_t)ev->seq)
+                   : NULL;
+    }
+    if (!strcmp(ev->type, "cad.unit.message")) {
+        const char *kind = json_string_value(json_object_get(d, "kind"));
+        const char *text = json_string_value(json_object_get(d, "text"));
+        const char *from = json_string_value(json_object_get(d, "from"));
+        json_int_t id = json_integer_value(json_object_get(d, "id"));
+        return kind && text && from
+                   ? json_pack("{ss ss sI ss ss sI}", "type", kind, "unit", *unit, "id", id, "text",
+                               text, "from", from, "seq", (json_int_t)ev->seq)
+                   : NULL;
+    }
+    return NULL;
+}
+
 void avl_mqtt_on_events(void *arg, struct am_event *const *evs, size_t n)
 {
     struct avl_mqtt *q = arg;
     for (size_t i = 0; q && i < n; i++) {
         const struct am_event *ev = evs[i];
-        if (strcmp(ev->type, "cad.unit.assigned") != 0)
+        if (strcmp(ev->type, "cad.unit.assigned") != 0 && strcmp(ev->type, "cad.unit.message") != 0)
             continue;
         json_t *d = json_loadb(ev->data, ev->data_len, 0, NULL);
-        const char *unit = json_string_value(json_object_get(d, "unit"));
-        const char *incident = json_string_value(json_object_get(d, "incident"));
+        const char *unit = NULL;
+        json_t *cmd = command_of(ev, d, &unit);
         char devices[8][AVL_DEVICE_SZ];
-        size_t nd = unit ? avl_devices_of(q->avl, unit, AVL_MQTT, devices, 8) : 0;
-        json_t *cmd = nd && incident ? json_pack("{ss ss ss sb sI}", "type", "assignment", "unit",
-                                                 unit, "incident", incident, "primary",
-                                                 json_is_true(json_object_get(d, "primary")), "seq",
-                                                 (json_int_t)ev->seq)
-                                     : NULL;
-        char *text = cmd ? json_dumps(cmd, JSON_COMPACT) : NULL;
+        size_t nd = cmd ? avl_devices_of(q->avl, unit, AVL_MQTT, devices, 8) : 0;
+        char *text = nd ? json_dumps(cmd, JSON_COMPACT) : NULL;
         for (size_t k = 0; text && k < nd; k++)
             if (avl_mqtt_command(q, devices[k], text))
-                am_warn("avl", "cannot send an assignment to a vehicle", "device=%s", devices[k]);
+                am_warn("avl", "cannot send a command to a vehicle", "device=%s type=%s",
+                        devices[k], ev->type);
         free(text);
         json_decref(cmd);
         json_decref(d);

@@ -47,6 +47,7 @@ static void run_op(struct http_req *req, struct http_resp *resp, void *arg)
     }
     cad_cmd_init(&call->cmd, &call->x, o->cad, o->op, req->nparams ? req->param[0] : NULL,
                  req->json);
+    call->x.role = req->who.role;
     http_run_command(req, resp, o->cad->st, &call->cmd, op_call_free);
 }
 
@@ -367,6 +368,27 @@ static void unit_route(struct http_req *req, struct http_resp *resp, void *arg)
     http_json(resp, 200, v);
 }
 
+static void list_messages(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    const char *limit = http_arg(req, "limit");
+    int64_t n = 50;
+    if (limit && am_parse_i64(limit, 1, 500, &n)) {
+        http_problem(resp, req, 422, "validation", "Invalid request",
+                     "limit must be an integer in [1, 500]");
+        return;
+    }
+    json_t *v = NULL;
+    int rc = cad_unit_messages(arg, req->param[0], n, &v);
+    answer(req, resp, rc, rc ? NULL : json_pack("{so}", "items", v), "no such unit");
+}
+
+static void mdt_state(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    json_t *v = NULL;
+    int rc = cad_mdt_state(arg, req->who.username, &v);
+    answer(req, resp, rc, v, NULL);
+}
+
 int cad_routes(struct http_server *srv, struct cad *cad)
 {
     static const struct {
@@ -388,6 +410,10 @@ int cad_routes(struct http_server *srv, struct cad *cad)
         {HTTP_POST, "/api/v1/units/{callsign}/position", FIELD, CAD_UNIT_POSITION},
         {HTTP_POST, "/api/v1/incident-types", R(ADMIN), CAD_TYPE_ADD},
         {HTTP_POST, "/api/v1/premise-notes", ROOM, CAD_PREMISE_ADD},
+        {HTTP_POST, "/api/v1/units/{callsign}/sign-on", FIELD, CAD_UNIT_SIGN_ON},
+        {HTTP_POST, "/api/v1/units/{callsign}/sign-off", FIELD, CAD_UNIT_SIGN_OFF},
+        {HTTP_POST, "/api/v1/units/{callsign}/messages", ROOM, CAD_UNIT_MESSAGE},
+        {HTTP_POST, "/api/v1/messages/{id}/ack", FIELD, CAD_MESSAGE_ACK},
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && !rc; i++) {
@@ -419,6 +445,10 @@ int cad_routes(struct http_server *srv, struct cad *cad)
     rc = rc ? rc
             : http_route(srv, HTTP_GET, "/api/v1/incidents/{number}/route", FIELD, 0, unit_route,
                          cad);
+    rc = rc ? rc
+            : http_route(srv, HTTP_GET, "/api/v1/units/{callsign}/messages", FIELD, 0,
+                         list_messages, cad);
+    rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/mdt", FIELD, 0, mdt_state, cad);
     rc = rc ? rc : cad_logbook_routes(srv, cad->st);
     return rc;
 }

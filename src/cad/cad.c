@@ -18,6 +18,7 @@ static int apply_op(struct store_conn *c, struct store_cmd *cmd)
     struct cad_op_ctx *x = cmd->arg;
     int rc = x->op <= CAD_INCIDENT_MERGE ? cad_apply_incident(c, cmd, x)
              : x->op == CAD_PREMISE_ADD  ? cad_apply_premise(c, cmd, x)
+             : x->op >= CAD_UNIT_SIGN_ON ? cad_apply_mdt(c, cmd, x)
                                          : cad_apply_unit(c, cmd, x);
     if (rc) {
         json_decref(x->result);

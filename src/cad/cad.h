@@ -86,6 +86,10 @@ enum cad_op {
     CAD_UNIT_POSITION,    /* {lat, lon, at?}: the last known position, no event (telemetry) */
     CAD_TYPE_ADD,         /* {code, name_fr, name_ar, priority} */
     CAD_PREMISE_ADD,      /* {lat, lon, radius_m, text, kind?: hazard|premise} */
+    CAD_UNIT_SIGN_ON,     /* {}: the caller crews the unit (mdt.c) */
+    CAD_UNIT_SIGN_OFF,    /* {} */
+    CAD_UNIT_MESSAGE,     /* {text, kind?: message|ping} to the unit's terminal and vehicle */
+    CAD_MESSAGE_ACK,      /* {}: target is the message id */
     CAD_OP_COUNT
 };
 
@@ -152,6 +156,17 @@ int cad_unit_position_apply(struct cad *cad, struct store_conn *c, const char *c
 
 /* 0 if a unit with this callsign exists (read on `c`), AM_ENOTFOUND if not. */
 int cad_unit_exists(struct store_conn *c, const char *callsign);
+
+/* A unit's messages, newest first, at most `limit`. AM_ENOTFOUND for no such unit. */
+int cad_unit_messages(struct cad *cad, const char *callsign, int64_t limit, json_t **out);
+
+/*
+ * The patrol terminal's state for `user`: {user, unit, incident, route,
+ * route_problem?, messages}; unit (and the rest) null when the user is not
+ * signed on to a unit, incident null when the unit has none, route null
+ * with route_problem when it cannot be computed (no position, no graph).
+ */
+int cad_mdt_state(struct cad *cad, const char *user, json_t **out);
 
 /* Registers the CAD routes (incidents, units, types, logbook). */
 int cad_routes(struct http_server *srv, struct cad *cad);

@@ -27,8 +27,9 @@ struct cad_op_ctx {
     enum cad_op op;
     const char *target; /* incident number or callsign, or NULL */
     const json_t *req;
-    json_t *result; /* set on success: the object to answer with */
-    int status;     /* 200 or 201 */
+    enum am_role role; /* of the caller (the CLI acts as an administrator) */
+    json_t *result;    /* set on success: the object to answer with */
+    int status;        /* 200 or 201 */
 };
 
 typedef int (*cad_apply_fn)(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x);
@@ -37,6 +38,14 @@ typedef int (*cad_apply_fn)(struct store_conn *c, struct store_cmd *cmd, struct 
 int cad_apply_incident(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x);
 int cad_apply_unit(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x);
 int cad_apply_premise(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x);
+int cad_apply_mdt(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x);
+/*
+ * For a caller with the patrol role: AM_EFORBIDDEN (with the reason) unless
+ * signed on to unit `unit_id` (if not 0) and, if `incident_id` is not 0,
+ * that unit is assigned to the incident. Other roles pass.
+ */
+int cad_patrol_check(struct store_conn *c, struct store_cmd *cmd, const struct cad_op_ctx *x,
+                     int64_t unit_id, int64_t incident_id);
 /* Appends to `out` the premise notes whose radius covers the point. */
 int cad_premise_near(struct store_conn *c, double lat, double lon, json_t *out);
 

@@ -463,6 +463,9 @@ static int op_note(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
         return rc;
     if (!cad_text_ok(text, NOTE_MAX))
         return cad_fail(cmd, AM_EINVAL, "text must be 1 to %d bytes of text", NOTE_MAX);
+    rc = cad_patrol_check(c, cmd, x, 0, id);
+    if (rc)
+        return rc;
     int64_t now = am_now_us();
     rc = store_exec(
         c, "INSERT INTO incident_notes(incident_id, ts_us, author, text) VALUES (?, ?, ?, ?)",

@@ -128,5 +128,22 @@ const struct store_migration cad_migrations[] = {
      "ALTER TABLE units ADD COLUMN snap_edge INTEGER;"
      "ALTER TABLE units ADD COLUMN snap_frac REAL;"
      "ALTER TABLE units ADD COLUMN snap_m REAL;"},
+    {"cad", 7,
+     /* The patrol terminal (mdt.c): who crews which unit, and the room's messages to units. */
+     "CREATE TABLE unit_signons ("
+     "  username TEXT PRIMARY KEY,"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),"
+     "  since_us INTEGER NOT NULL);"
+     "CREATE INDEX unit_signons_unit ON unit_signons(unit_id);"
+     "CREATE TABLE unit_messages ("
+     "  id INTEGER PRIMARY KEY,"
+     "  unit_id INTEGER NOT NULL REFERENCES units(id),"
+     "  kind TEXT NOT NULL CHECK (kind IN ('message', 'ping')),"
+     "  text TEXT NOT NULL,"
+     "  sender TEXT NOT NULL,"
+     "  sent_us INTEGER NOT NULL,"
+     "  acked_us INTEGER,"
+     "  acked_by TEXT);"
+     "CREATE INDEX unit_messages_unit ON unit_messages(unit_id, id);"},
 };
 const size_t cad_nmigrations = sizeof(cad_migrations) / sizeof(cad_migrations[0]);

@@ -208,6 +208,9 @@ static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct ca
         return rc;
     if (!u.id)
         return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
+    rc = cad_patrol_check(c, cmd, x, u.id, 0);
+    if (rc)
+        return rc;
     const char *from = u.status;
     bool assigned = u.incident_id != 0;
     if (!strcmp(status, "en_route") &&
@@ -308,6 +311,15 @@ static int op_unit_position(struct store_conn *c, struct store_cmd *cmd, struct 
         return cad_fail(cmd, AM_EINVAL, "at must be an RFC 3339 time");
     if (at_us > now + 60000000LL || at_us < now - 86400000000LL)
         return cad_fail(cmd, AM_EINVAL, "at must be within the last 24 hours");
+    if (x->role == AM_ROLE_PATROL) {
+        struct cad_unit_row u;
+        rc = cad_unit_find(c, x->target, &u);
+        if (rc == AM_ENOTFOUND)
+            return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
+        rc = rc ? rc : cad_patrol_check(c, cmd, x, u.id, 0);
+        if (rc)
+            return rc;
+    }
     int64_t id = 0;
     rc = cad_unit_position_apply(x->cad, c, x->target, la, lo, at_us, &id);
     if (rc == AM_ENOTFOUND)

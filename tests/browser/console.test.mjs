@@ -6,62 +6,18 @@
 // reconnect (since=). Screenshots of each screen go to ARTIFACTS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { start, ARTIFACTS, SCALE } from './lib.mjs';
 
-const BIN = process.env.AMANE_BIN_DIR;
-const SRC = process.env.AMANE_SOURCE_DIR;
-const ARTIFACTS = process.env.AMANE_ARTIFACTS || join(tmpdir(), 'amane-browser-artifacts');
-const SCALE = Number(process.env.AMANE_INTEGRATION_TIMEOUT_SCALE || 1);
-let dir, server, port, base, browser, serverLog = '';
-
-function freePort() {
-  return new Promise((ok) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-  });
-}
-
-async function api(method, path, token, body, headers = {}) {
-  const h = { ...headers };
-  if (token) h.Authorization = `Bearer ${token}`;
-  if (body) h['Content-Type'] = 'application/json';
-  const r = await fetch(base + path, { method, headers: h, body: body ? JSON.stringify(body) : undefined });
-  return { status: r.status, data: r.status === 204 ? null : await r.json() };
-}
+let env, base, browser, api;
 
 before(async () => {
-  assert.ok(BIN && SRC, 'AMANE_BIN_DIR and AMANE_SOURCE_DIR must be set');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), 'amane-browser-'));
-  const db = join(dir, 'amane.db');
-  execFileSync(join(BIN, 'amane'), [`--store.path=${db}`, 'demo', 'seed'], { stdio: 'ignore' });
-  port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(join(BIN, 'amaned'), [`--server.port=${port}`, `--store.path=${db}`,
-    `--server.web_root=${join(SRC, 'web')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  server.stderr.on('data', (d) => { serverLog += d; });
-  for (let i = 0; i < 100 * SCALE; i++) {
-    try { if ((await fetch(base + '/healthz')).ok) break; } catch (e) { /* not up yet */ }
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-    // playwright gives every launch a fresh, empty profile directory of its own.
-  });
+  env = await start();
+  ({ base, browser, api } = env);
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server) server.kill('SIGTERM');
-  await new Promise((ok) => setTimeout(ok, 300));
-  assert.ok(!/AddressSanitizer|runtime error:/.test(serverLog), `sanitizer report in amaned's log:\n${serverLog}`);
-  rmSync(dir, { recursive: true, force: true });
+  if (env) await env.stop();
 });
 
 test('console: login, logbook, live stream, languages, reconnect', async () => {

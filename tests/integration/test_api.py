@@ -71,6 +71,12 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/premise-notes"): FIELD,
     ("POST", "/api/v1/premise-notes"): ROOM,
     ("POST", "/api/v1/incident-types"): frozenset({"admin"}),
+    ("POST", "/api/v1/units/{callsign}/sign-on"): FIELD,
+    ("POST", "/api/v1/units/{callsign}/sign-off"): FIELD,
+    ("POST", "/api/v1/units/{callsign}/messages"): ROOM,
+    ("GET", "/api/v1/units/{callsign}/messages"): FIELD,
+    ("POST", "/api/v1/messages/{id}/ack"): FIELD,
+    ("GET", "/api/v1/mdt"): FIELD,
     ("GET", "/*"): PUBLIC,
 }
 
@@ -284,7 +290,7 @@ class ApiTest(h.ServerTestCase):
             return (method, "/api/v1/users/rt-victim-p/password", {"password": "pw-" + tag})
         if (method, pattern) == ("POST", "/api/v1/logbook"):
             return (method, pattern, {"text": "role table " + tag, "category": "info"})
-        cad = self.cad_recipe(method, pattern, tag)
+        cad = self.cad_recipe(method, pattern, tag, role)
         if cad:
             return cad
         if method == "GET" and "{" not in pattern:
@@ -305,7 +311,14 @@ class ApiTest(h.ServerTestCase):
         self.cad_setup("/api/v1/units", {"callsign": callsign, "kind": "car_patrol"})
         return callsign
 
-    def cad_recipe(self, method, pattern, tag):
+    def crew(self, role, unit):
+        """A patrol acts only for the unit it is signed on to: sign `role` on
+        when its role may (the others are refused before that matters)."""
+        if role in FIELD:
+            r = self.srv.post("/api/v1/units/%s/sign-on" % unit, {}, token=self.srv.token(role))
+            self.assertEqual(r.status, 200, "setup: %s signs on to %s: %r" % (role, unit, r))
+
+    def cad_recipe(self, method, pattern, tag, role):
         """Calls of the dispatch routes, with what each needs created first (as admin)."""
         if (method, pattern) == ("POST", "/api/v1/incidents"):
             return (method, pattern, {"type": "ASSAULT", "priority": 2,
@@ -325,8 +338,23 @@ class ApiTest(h.ServerTestCase):
             return (method, pattern, {"lat": 33.58, "lon": -7.61, "radius_m": 50,
                                       "text": "chien dangereux " + tag})
         if pattern == "/api/v1/units/{callsign}/position":
-            return (method, "/api/v1/units/%s/position" % self.cad_unit(tag),
-                    {"lat": 33.5731, "lon": -7.5898})
+            unit = self.cad_unit(tag)
+            self.crew(role, unit)
+            return (method, "/api/v1/units/%s/position" % unit, {"lat": 33.5731, "lon": -7.5898})
+        if pattern in ("/api/v1/units/{callsign}/sign-on", "/api/v1/units/{callsign}/sign-off"):
+            unit = self.cad_unit(tag)
+            if pattern.endswith("sign-off"):
+                self.crew(role, unit)
+            return (method, pattern.replace("{callsign}", unit), {})
+        if pattern == "/api/v1/units/{callsign}/messages":
+            unit = self.cad_unit(tag)
+            return (method, "/api/v1/units/%s/messages" % unit,
+                    {"text": "message " + tag} if method == "POST" else None)
+        if pattern == "/api/v1/messages/{id}/ack":
+            unit = self.cad_unit(tag)
+            msg = self.cad_setup("/api/v1/units/%s/messages" % unit, {"kind": "ping"})
+            self.crew(role, unit)
+            return (method, "/api/v1/messages/%d/ack" % msg["id"], {})
         if (method, pattern) == ("POST", "/api/v1/devices"):
             return (method, pattern, {"device": "rt-" + tag, "protocol": "osmand",
                                       "unit": self.cad_unit(tag)})
@@ -357,6 +385,7 @@ class ApiTest(h.ServerTestCase):
         if pattern == "/api/v1/units/{callsign}/status":
             number, unit = self.cad_incident(tag), self.cad_unit(tag)
             self.cad_setup("/api/v1/incidents/%s/assign" % number, {"unit": unit})
+            self.crew(role, unit)
             return (method, "/api/v1/units/%s/status" % unit, {"status": "en_route"})
         if not pattern.startswith("/api/v1/incidents/{number}"):
             return None
@@ -366,6 +395,9 @@ class ApiTest(h.ServerTestCase):
             return (method, path, None)
         action = pattern.rsplit("/", 1)[1]
         if action == "notes":
+            unit = self.cad_unit(tag)
+            self.cad_setup("/api/v1/incidents/%s/assign" % number, {"unit": unit})
+            self.crew(role, unit)
             return (method, path, {"text": "note " + tag})
         if action == "assign":
             return (method, path, {"unit": self.cad_unit(tag)})

@@ -126,9 +126,17 @@ class CadBase(h.ServerTestCase):
         body.update(kw)
         return self.op(number, "assign", body, expect=expect)
 
+    def patrol_on(self, unit):
+        """Signs the patrol on to `unit`: a patrol acts only for its own unit (no event if
+        it is already there)."""
+        r = self.srv.post("%s/%s/sign-on" % (UNITS, unit), {}, token=self.tok["patrol"])
+        self.assertEqual(r.status, 200, "patrol signs on to %s: %r" % (unit, r))
+
     def set_status(self, unit, status, role="patrol", expect=200, **kw):
         body = {"status": status}
         body.update(kw)
+        if role == "patrol":
+            self.patrol_on(unit)
         r = self.srv.post("%s/%s/status" % (UNITS, unit), body, token=self.tok[role])
         if expect is not None:
             self.assertEqual(r.status, expect, "%s -> %s: %r" % (unit, status, r))
@@ -465,6 +473,8 @@ class CadTest(CadBase):
                 self.assertUnchanged(before, name)
         for name, unit, body, status in statuses:
             with self.subTest(name):
+                if status != 404:
+                    self.patrol_on(unit)
                 before = self.snapshot(numbers, units)
                 r = self.srv.post("%s/%s/status" % (UNITS, unit), body, token=self.tok["patrol"])
                 slug = {409: "conflict", 422: "validation", 404: "not-found"}[status]
@@ -651,6 +661,10 @@ class CadTest(CadBase):
 
     def test_notes_appended_in_order(self):
         number = self.open_incident("DOMESTIC")["number"]
+        # The patrol writes on the incident of the unit it crews.
+        unit = self.add_unit()
+        self.assign(number, unit)
+        self.patrol_on(unit)
         notes = [
             ("dispatcher", "Appelante en pleurs, enfants présents."),
             ("patrol", "وصلنا إلى عين المكان، الوضع تحت السيطرة"),
@@ -824,6 +838,8 @@ class CadTest(CadBase):
             # An analyst's stream carries no dispatch.
             with self.srv.stream(self.tok["analyst"]) as ana:
                 self.assertEqual(ana.recv_json()["type"], "stream.hello")
+                self.patrol_on(unit)
+                collect(pat, self.srv.head_seq())
                 self.set_status(unit, "en_route")
                 self.assertIsNone(ana.expect_silence(0.3))
             got = collect(pat, self.srv.head_seq())

@@ -147,6 +147,26 @@ class MqttTest(h.ServerTestCase):
                          ("assignment", self.unit, number))
         self.assertIsInstance(cmd["seq"], int)
 
+    def test_messages_and_pings_reach_the_vehicle(self):
+        sub = subprocess.Popen([SUB, "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", "1",
+                                "-C", "2", "-W", str(int(h.scaled(15))), "-t",
+                                "amane/v1/units/%s/commands" % self.device],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)  # subscribed
+        tok = self.srv.token("supervisor")
+        path = "/api/v1/units/%s/messages" % self.unit
+        msg = self.srv.post(path, {"text": "Rejoignez le PC · التحقوا بمركز القيادة"}, token=tok)
+        self.assertEqual(msg.status, 201, msg)
+        ping = self.srv.post(path, {"kind": "ping"}, token=tok)
+        self.assertEqual(ping.status, 201, ping)
+        out, err = sub.communicate(timeout=h.scaled(20))
+        self.assertEqual(sub.returncode, 0, err)
+        cmds = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual([(c["type"], c["unit"], c["id"], c["text"], c["from"]) for c in cmds],
+                         [("message", self.unit, msg.json["id"], msg.json["text"], "supervisor"),
+                          ("ping", self.unit, ping.json["id"], "", "supervisor")])
+        self.assertLess(cmds[0]["seq"], cmds[1]["seq"])
+
     def test_refusals(self):
         before = self.srv.get("/metrics").text
         refused0 = int(re.search(r"amane_avl_mqtt_refused_total (\d+)", before).group(1))

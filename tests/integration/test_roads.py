@@ -64,7 +64,7 @@ class RoadsTest(h.ServerTestCase):
         body = {"lat": lat, "lon": lon}
         if at:
             body["at"] = at
-        r = self.srv.post("%s/%s/position" % (UNITS, cs), body, token=self.tok("patrol"))
+        r = self.srv.post("%s/%s/position" % (UNITS, cs), body, token=self.tok("dispatcher"))
         self.assertEqual(r.status, expect, r)
         return r
 

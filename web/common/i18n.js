@@ -27,6 +27,11 @@ export const STRINGS = {
   },
 };
 
+// Each app adds its own strings (same keys in both languages).
+export function addStrings(more) {
+  for (const l of Object.keys(STRINGS)) Object.assign(STRINGS[l], more[l] || {});
+}
+
 let lang = localStorage.getItem('amane.lang') || 'ar';
 
 export function currentLang() { return lang; }
