@@ -109,6 +109,7 @@ test('mdt: assignment, statuses and messages through a network that drops reques
   await page.click('#note button[type=submit]');
   await page.waitForSelector('#outbox-empty:not([hidden])', { timeout: 6 * T });
   await page.waitForFunction(() => document.querySelector('#unit-status').className === 'status-badge st-on_scene', null, { timeout: T });
+  await page.waitForFunction((n) => document.querySelector('#inc-notes').textContent.includes(n), note, { timeout: T });
   assert.equal(tries.size, 3, 'three commands, each with its own key');
   for (const [key, n] of tries) assert.equal(n, 3, `command ${key} was sent three times`);
 
@@ -147,6 +148,8 @@ test('mdt: assignment, statuses and messages through a network that drops reques
   await page.click('#statuses button[data-status="available"]');
   await page.waitForSelector('#sync.offline', { timeout: T });
   assert.equal(await page.locator('#outbox li').count(), 1);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    'nothing wider than the phone');
   await shot(page, 'mdt-offline-fr.png');
   // ...and survives the app being closed: a new page, a new login, then it is sent.
   await page.close();
@@ -165,6 +168,7 @@ test('mdt: assignment, statuses and messages through a network that drops reques
   await again.click('#statuses button[data-status="transporting"]');
   await again.waitForFunction(() => document.querySelector('#refused').textContent.length > 0, null, { timeout: T });
   assert.equal(await again.locator('#outbox li').count(), 0);
+  assert.match(await again.textContent('#refused'), /Refusé: Statut: Transport — impossible dans l'état actuel/);
   assert.equal((await api('GET', '/api/v1/units', dispatcher)).data.items.find((u) => u.callsign === UNIT).status, 'available');
   await shot(again, 'mdt-refused-fr.png');
 

@@ -19,7 +19,10 @@ addStrings({
     outbox: 'في انتظار الإرسال', outbox_empty: 'تم إرسال كل شيء', ack: 'تم الاستلام',
     ping: 'نداء تحقق', acked: 'تم التأكيد', eta: 'الوصول المتوقع', minutes: 'د', km: 'كلم',
     stale: 'الموقع قديم', no_route: 'لا يمكن حساب المسار', sync_ok: 'متصل',
-    sync_pending: 'في الانتظار', sync_offline: 'غير متصل — سيُعاد الإرسال', refused: 'مرفوض',
+    sync_pending: 'في الانتظار', sync_offline: 'غير متصل', refused: 'مرفوض',
+    resend: 'سيُعاد الإرسال تلقائيًا عند عودة الشبكة', notes: 'الملاحظات',
+    why_403: 'غير مسموح لهذه الوحدة', why_404: 'غير موجود', why_409: 'غير ممكن في الحالة الحالية',
+    why_422: 'طلب غير صالح',
     not_patrol: 'هذه الواجهة مخصصة للدوريات', map: 'المسار نحو التدخل',
     st_available: 'متاح', st_dispatched: 'موجَّه', st_en_route: 'في الطريق',
     st_on_scene: 'في عين المكان', st_transporting: 'نقل', st_at_station: 'في المقر',
@@ -33,7 +36,10 @@ addStrings({
     outbox: "En attente d'envoi", outbox_empty: 'Tout est envoyé', ack: 'Bien reçu',
     ping: 'Appel de contrôle', acked: 'Confirmé', eta: 'Arrivée estimée', minutes: 'min', km: 'km',
     stale: 'Position ancienne', no_route: 'Itinéraire impossible', sync_ok: 'En ligne',
-    sync_pending: 'En attente', sync_offline: 'Hors ligne — renvoi automatique', refused: 'Refusé',
+    sync_pending: 'En attente', sync_offline: 'Hors ligne', refused: 'Refusé',
+    resend: 'Renvoi automatique dès le retour du réseau', notes: 'Notes',
+    why_403: 'non autorisé pour cette unité', why_404: 'introuvable', why_409: "impossible dans l'état actuel",
+    why_422: 'demande invalide',
     not_patrol: 'Ce terminal est réservé aux patrouilles', map: "Itinéraire vers l'intervention",
     st_available: 'Disponible', st_dispatched: 'Engagée', st_en_route: 'En route',
     st_on_scene: 'Sur place', st_transporting: 'Transport', st_at_station: 'Au poste',
@@ -126,9 +132,13 @@ async function flush() {
       outbox.shift();
       saveOutbox();
       if (r.status >= 400) {
-        $('refused').textContent = `${t('refused')}: ${labelOf(c)} — ${(r.data && r.data.detail) || r.status}`;
+        // The reason in the crew's language; the server's own words (English) below it.
+        const why = t(`why_${r.status}`);
+        $('refused').textContent = `${t('refused')}: ${labelOf(c)} — ${why.startsWith('why_') ? r.status : why}`;
+        $('refused-detail').textContent = (r.data && r.data.detail) || '';
       } else {
         $('refused').textContent = '';
+        $('refused-detail').textContent = '';
       }
     }
     setSync(online ? 'ok' : 'offline');
@@ -152,6 +162,7 @@ function renderOutbox() {
     return li;
   }));
   $('outbox-empty').hidden = outbox.length > 0;
+  $('resend').hidden = outbox.length === 0;
   if (me) setSync(outbox.length ? (online ? 'pending' : 'offline') : 'ok');
 }
 
@@ -226,6 +237,16 @@ function renderIncident() {
     return li;
   }));
   $('inc-narrative').textContent = inc.narrative || '';
+  const notes = (inc.notes || []).slice(-5).reverse();
+  $('inc-notes-title').hidden = notes.length === 0;
+  $('inc-notes').replaceChildren(...notes.map((n) => {
+    const li = el('li');
+    li.append(el('div', 'meta', `${fmtTime(n.ts)} · ${n.author}`));
+    const p = el('div', null, n.text);
+    p.dir = 'auto';
+    li.append(p);
+    return li;
+  }));
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
