@@ -2,11 +2,17 @@
 /*
  * cli_simulate.c - `amane simulate`: patrol cars that drive the road graph,
  * report their positions to a running amaned as real devices do (OsmAnd over
- * HTTP, or Teltonika Codec 8 over TCP), and answer dispatches like a crew:
- * en route, on scene, then available again. It makes the demo a living city
- * and exercises the field link end to end. One thread and one poll loop:
- * every exchange with the server is a non-blocking socket, so a hundred cars
- * waiting for their acknowledgements cost nothing but file descriptors.
+ * HTTP, Teltonika Codec 8 over TCP, or JSON telemetry through an MQTT
+ * broker), and answer dispatches like a crew: en route, on scene, then
+ * available again. It makes the demo a living city and exercises the field
+ * link end to end. One thread and one poll loop: every exchange with the
+ * server is a non-blocking socket, so a hundred cars waiting for their
+ * acknowledgements cost nothing but file descriptors.
+ *
+ * Over MQTT each car is its own libmosquitto client (client id = device id,
+ * as a vehicle kit is), but no client runs a thread of its own: the loop
+ * polls their sockets and calls mosquitto_loop_read/write/misc, so five
+ * hundred cars are five hundred connections, not five hundred threads.
  */
 #include <errno.h>
 #include <math.h>
@@ -22,6 +28,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <mosquitto.h>
+
 #include "app/cli.h"
 #include "avl/avl.h"
 
@@ -35,16 +43,25 @@
 #define SIM_ANSWER_MAX   (8u << 20)       /* bytes of one HTTP answer */
 #define SIM_ERRORS_SHOWN 10               /* error lines a minute; the others are counted */
 #define SIM_NEAR_M       5000.0           /* a patrol's next destination, if one is this near */
+#define SIM_MQTT_KEEP_S  30               /* MQTT keepalive, as amaned's own client */
+#define SIM_MQTT_TOPIC   "amane/v1/units/"
 
 struct sim_fix {
     int64_t ms;
     double lat, lon, speed_mps, bearing;
+    bool siren, lightbar; /* told over MQTT only */
 };
 
+enum sim_protocol { SIM_OSMAND, SIM_TELTONIKA, SIM_MQTT };
+/* The protocols' names, as amaned's device registry has them. */
+static const char *const sim_protocols[] = {"osmand", "teltonika", "mqtt"};
 enum crew { CREW_PATROL, CREW_RESPONDING, CREW_ON_SCENE };
 enum tlt_state { TLT_CLOSED, TLT_HELLO, TLT_IDLE, TLT_ACK };
 
+struct sim;
+
 struct sim_unit {
+    struct sim *sim; /* for the MQTT callbacks */
     char callsign[32], device[64];
     double lat, lon, bearing, speed_mps;
     struct geo_route route; /* being driven: segment `seg`, `seg_off` metres into it */
@@ -57,7 +74,8 @@ struct sim_unit {
     int64_t changed_us; /* the crew's last decision: a status read before it is out of date */
     int64_t next_us, last_us;
     struct sim_fix queue[SIM_QUEUE]; /* not yet acknowledged, oldest at qhead */
-    size_t qhead, qlen, inflight;
+    size_t qhead, qlen;
+    size_t inflight;  /* Teltonika: records of the packet sent; MQTT: published, not acknowledged */
     int64_t retry_us; /* after a failure, no report before this */
     bool osmand_busy;
     int fd; /* the Teltonika session */
@@ -65,6 +83,8 @@ struct sim_unit {
     uint8_t out[16 + SIM_QUEUE * 32], in[4];
     size_t outlen, outsent, inlen;
     int64_t deadline_us;
+    struct mosquitto *mq; /* the MQTT client; its queue holds the `inflight` publications */
+    bool mq_started, mq_up;
 };
 
 enum xfer_kind { XF_SYNC, XF_OSMAND, XF_POLL, XF_INCIDENT, XF_STATUS };
@@ -84,7 +104,7 @@ struct xfer {
 };
 
 struct sim_count {
-    unsigned long long sent, acked, answered, on_scene, cleared, errors;
+    unsigned long long sent, acked, answered, on_scene, cleared, errors, commands;
 };
 
 struct sim {
@@ -93,8 +113,11 @@ struct sim {
     double snap_max_m, speedup;
     int64_t interval_us, login_after_us;
     struct sockaddr_storage api, osmand, tlt;
-    char hostport[300], user[64], password[256], token[256];
-    bool teltonika, relogin;
+    char hostport[300], user[64], password[256], token[256], mqtt_host[256];
+    int mqtt_port;
+    enum sim_protocol protocol;
+    bool relogin, poll_soon; /* poll_soon: an assignment came over MQTT, look now */
+    bool mqtt_lib;           /* mosquitto_lib_init() was called */
     struct sim_unit *u;
     size_t n;
     struct xfer **xf; /* in flight, at most maxxf */
@@ -115,12 +138,13 @@ static void on_signal(int sig)
 
 static int usage(void)
 {
-    fputs(
-        "usage: amane simulate --server http://HOST:PORT --units N [--protocol osmand|teltonika]\n"
-        "         [--osmand-port 5055] [--teltonika-port 5027] [--interval-ms 2000]\n"
-        "         [--speedup 1] [--seconds S] [--user admin] [--password-stdin]\n"
-        "         [--graph GRAPH]     (else the password from AMANE_SIM_PASSWORD)\n",
-        stderr);
+    fputs("usage: amane simulate --server http://HOST:PORT --units N\n"
+          "         [--protocol osmand|teltonika|mqtt] [--osmand-port 5055]\n"
+          "         [--teltonika-port 5027] [--mqtt HOST:PORT (127.0.0.1:1883)]\n"
+          "         [--interval-ms 2000] [--speedup 1] [--seconds S] [--user admin]\n"
+          "         [--password-stdin] [--graph GRAPH]\n"
+          "       (without --password-stdin, the password comes from AMANE_SIM_PASSWORD)\n",
+          stderr);
     return 2;
 }
 
@@ -435,6 +459,7 @@ static void dequeue(struct sim *s, struct sim_unit *u, size_t k, bool acked)
 static void unit_tick(struct sim *s, struct sim_unit *u, int64_t now)
 {
     double dt = (double)(now - u->last_us) / 1e6 * s->speedup;
+    enum crew was = u->crew;
     u->last_us = now;
     u->speed_mps = 0;
     if (u->crew == CREW_ON_SCENE && now >= u->until_us) {
@@ -449,8 +474,19 @@ static void unit_tick(struct sim *s, struct sim_unit *u, int64_t now)
         sim_err(s, u, "%d positions wait for an acknowledgement: this one is dropped", SIM_QUEUE);
         return;
     }
-    u->queue[(u->qhead + u->qlen++) % SIM_QUEUE] =
-        (struct sim_fix){am_now_us() / 1000, u->lat, u->lon, u->speed_mps, u->bearing};
+    /*
+     * Siren and light bar on the way to a call, the light bar still on at the scene: as they
+     * were over the interval, so the fix of the arrival still has the siren on.
+     */
+    u->queue[(u->qhead + u->qlen++) % SIM_QUEUE] = (struct sim_fix){
+        .ms = am_now_us() / 1000,
+        .lat = u->lat,
+        .lon = u->lon,
+        .speed_mps = u->speed_mps,
+        .bearing = u->bearing,
+        .siren = was == CREW_RESPONDING || u->crew == CREW_RESPONDING,
+        .lightbar = was != CREW_PATROL || u->crew != CREW_PATROL,
+    };
 }
 
 /* ---------------------------------------------------------------- devices */
@@ -500,12 +536,142 @@ static void tlt_packet(struct sim_unit *u)
     u->inflight = n;
 }
 
+/*
+ * MQTT: the callbacks run inside mosquitto_loop_read/write/misc, called by
+ * the loop (mqtt_io, units_step); libmosquitto keeps each QoS 1 message
+ * until the broker's PUBACK and sends it again after a reconnection.
+ */
+static void mqtt_on_connect(struct mosquitto *mq, void *obj, int rc)
+{
+    struct sim_unit *u = obj;
+    char topic[128];
+    if (rc) {
+        sim_err(u->sim, u, "MQTT connection refused: %s", mosquitto_connack_string(rc));
+        return;
+    }
+    u->mq_up = true;
+    snprintf(topic, sizeof(topic), SIM_MQTT_TOPIC "%s/commands", u->device);
+    rc = mosquitto_subscribe(mq, NULL, topic, 1);
+    if (rc != MOSQ_ERR_SUCCESS)
+        sim_err(u->sim, u, "cannot subscribe to %s: %s", topic, mosquitto_strerror(rc));
+}
+
+static void mqtt_on_disconnect(struct mosquitto *mq, void *obj, int rc)
+{
+    struct sim_unit *u = obj;
+    (void)mq;
+    if (rc != 0) /* not our own mosquitto_disconnect: lost, refused, or never made */
+        sim_err(u->sim, u, "MQTT link %s", u->mq_up ? "lost" : "not established");
+    u->mq_up = false;
+    u->retry_us = am_mono_us() + SIM_RETRY_US;
+}
+
+static void mqtt_on_publish(struct mosquitto *mq, void *obj, int mid)
+{
+    struct sim_unit *u = obj;
+    (void)mq;
+    (void)mid; /* positions are counted, not told apart: each is its own message */
+    if (u->inflight) {
+        u->inflight--;
+        COUNT(u->sim, acked, 1);
+    }
+}
+
+/* A command from amaned. An assignment only says "look now": the unit statuses say what to do. */
+static void mqtt_on_message(struct mosquitto *mq, void *obj, const struct mosquitto_message *m)
+{
+    struct sim_unit *u = obj;
+    (void)mq;
+    json_t *cmd = m->payloadlen > 0 ? json_loadb(m->payload, (size_t)m->payloadlen, 0, NULL) : NULL;
+    const char *type = json_string_value(json_object_get(cmd, "type"));
+    if (type && !strcmp(type, "assignment")) {
+        COUNT(u->sim, commands, 1);
+        u->sim->poll_soon = true;
+    } else if (!type) {
+        sim_err(u->sim, u, "MQTT command that is not a JSON object with a type, on %s", m->topic);
+    }
+    json_decref(cmd);
+}
+
+/* One client per car, its id the device id; a persistent session, as a vehicle kit keeps. */
+static int mqtt_setup(struct sim *s)
+{
+    mosquitto_lib_init();
+    s->mqtt_lib = true;
+    for (size_t i = 0; i < s->n; i++) {
+        struct sim_unit *u = &s->u[i];
+        u->mq = mosquitto_new(u->device, false, u);
+        if (!u->mq)
+            return cli_fail("cannot make the MQTT client of %s: %s", u->callsign, strerror(errno));
+        mosquitto_connect_callback_set(u->mq, mqtt_on_connect);
+        mosquitto_disconnect_callback_set(u->mq, mqtt_on_disconnect);
+        mosquitto_publish_callback_set(u->mq, mqtt_on_publish);
+        mosquitto_message_callback_set(u->mq, mqtt_on_message);
+        mosquitto_int_option(u->mq, MOSQ_OPT_TCP_NODELAY, 1);
+    }
+    return 0;
+}
+
+/* Reads and writes what the unit's MQTT socket is ready for; failures come to on_disconnect. */
+static void mqtt_io(struct sim_unit *u, short revents)
+{
+    int rc = MOSQ_ERR_SUCCESS;
+    if (revents & (POLLIN | POLLERR | POLLHUP))
+        rc = mosquitto_loop_read(u->mq, 1);
+    if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT) && mosquitto_socket(u->mq) >= 0)
+        mosquitto_loop_write(u->mq, 1);
+}
+
+/* Connects the unit's client if it is down and due; publishes its positions if it is up. */
+static void mqtt_flush(struct sim *s, struct sim_unit *u, int64_t now)
+{
+    if (now < u->retry_us) {
+        return;
+    } else if (!u->mq_up) {
+        if (mosquitto_socket(u->mq) >= 0)
+            return; /* under way; libmosquitto gives up after the keepalive */
+        int rc = u->mq_started
+                     ? mosquitto_reconnect_async(u->mq)
+                     : mosquitto_connect_async(u->mq, s->mqtt_host, s->mqtt_port, SIM_MQTT_KEEP_S);
+        u->mq_started = u->mq_started || rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_ERRNO;
+        if (rc != MOSQ_ERR_SUCCESS) {
+            sim_err(s, u, "cannot connect to the MQTT broker %s:%d: %s", s->mqtt_host, s->mqtt_port,
+                    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+            u->retry_us = now + SIM_RETRY_US;
+        }
+        return;
+    }
+    char topic[128], payload[512], ts[AM_TIME_BUFSZ];
+    snprintf(topic, sizeof(topic), SIM_MQTT_TOPIC "%s/telemetry", u->device);
+    /* At most SIM_QUEUE in libmosquitto's hands, as many more in ours. */
+    while (u->qlen && u->inflight < SIM_QUEUE) {
+        const struct sim_fix *f = &u->queue[u->qhead];
+        int len =
+            snprintf(payload, sizeof(payload),
+                     "{\"time\":\"%s\",\"lat\":%.7f,\"lon\":%.7f,\"speed_kmh\":%.1f,"
+                     "\"heading\":%.0f,\"ignition\":true,\"siren\":%s,\"lightbar\":%s}",
+                     am_time_fmt(f->ms * 1000, ts, sizeof(ts)), f->lat, f->lon, f->speed_mps * 3.6,
+                     f->bearing, f->siren ? "true" : "false", f->lightbar ? "true" : "false");
+        int rc = mosquitto_publish(u->mq, NULL, topic, len, payload, 1, false);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            sim_err(s, u, "MQTT publish: %s", mosquitto_strerror(rc));
+            u->retry_us = now + SIM_RETRY_US;
+            return;
+        }
+        dequeue(s, u, 1, false);
+        u->inflight++;
+        COUNT(s, sent, 1);
+    }
+}
+
 /* Sends what the unit has to send, if its link is free. */
 static void unit_flush(struct sim *s, struct sim_unit *u, int64_t now)
 {
-    if (!u->qlen || now < u->retry_us || u->osmand_busy) {
+    if (s->protocol == SIM_MQTT) {
+        mqtt_flush(s, u, now);
+    } else if (!u->qlen || now < u->retry_us || u->osmand_busy) {
         return;
-    } else if (!s->teltonika) {
+    } else if (s->protocol == SIM_OSMAND) {
         const struct sim_fix *f = &u->queue[u->qhead];
         char path[300];
         snprintf(path, sizeof(path),
@@ -719,6 +885,7 @@ static void add_unit(struct sim *s, const char *callsign, json_t *pos)
 {
     struct sim_unit *u = &s->u[s->n++];
     am_strlcpy(u->callsign, callsign, sizeof(u->callsign));
+    u->sim = s;
     u->fd = -1;
     /* Start where the server last saw the unit, if that is near a road; else anywhere. */
     json_t *lat = json_object_get(pos, "lat"), *lon = json_object_get(pos, "lon");
@@ -767,7 +934,7 @@ static int take_units(struct sim *s, size_t want)
 /* Binds a device to each unit, unless it already is bound so. */
 static int bind_devices(struct sim *s)
 {
-    const char *proto = s->teltonika ? "teltonika" : "osmand";
+    const char *proto = sim_protocols[s->protocol];
     json_t *ans = NULL, *it, *made;
     size_t i, bound = 0;
     int st = api_sync(s, "GET", "/api/v1/devices", NULL, &ans);
@@ -775,7 +942,8 @@ static int bind_devices(struct sim *s)
     for (size_t k = 0; st == 200 && k < s->n; k++) {
         struct sim_unit *u = &s->u[k];
         snprintf(u->device, sizeof(u->device), "sim-%s", u->callsign);
-        if (s->teltonika) { /* a 15-digit IMEI: a made-up TAC, the index, the Luhn digit */
+        /* Over Teltonika, a 15-digit IMEI: a made-up TAC, the index, the Luhn digit. */
+        if (s->protocol == SIM_TELTONIKA) {
             snprintf(u->device, sizeof(u->device), "35000099%06zu", k + 1);
             int sum = 0;
             for (int d = 0; d < 14; d++) {
@@ -822,8 +990,11 @@ static void report(struct sim *s, const struct sim_count *c, const char *what)
     struct tm tm;
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
     printf("%s %s: %zu units, %llu positions sent, %llu acknowledged, %llu dispatches answered, "
-           "%llu on scene, %llu cleared, %llu errors\n",
+           "%llu on scene, %llu cleared, %llu errors",
            ts, what, s->n, c->sent, c->acked, c->answered, c->on_scene, c->cleared, c->errors);
+    if (s->protocol == SIM_MQTT)
+        printf(", %llu assignments received over MQTT", c->commands);
+    putchar('\n');
     if (c == &s->minute && s->shown > SIM_ERRORS_SHOWN)
         printf("(%u error lines not shown)\n", s->shown - SIM_ERRORS_SHOWN);
     fflush(stdout);
@@ -836,7 +1007,7 @@ static bool busy(const struct sim *s)
         if (s->xf[i]->kind == XF_OSMAND || s->xf[i]->kind == XF_STATUS)
             return true;
     for (size_t i = 0; i < s->n; i++)
-        if (s->u[i].qlen)
+        if (s->u[i].qlen || s->u[i].inflight)
             return true;
     return false;
 }
@@ -855,6 +1026,8 @@ static int64_t units_step(struct sim *s, int64_t now, bool ticking, int64_t wake
             sim_err(s, u, "no answer on the Teltonika link");
             tlt_close(u, now + SIM_RETRY_US);
         }
+        if (u->mq && mosquitto_socket(u->mq) >= 0)
+            mosquitto_loop_misc(u->mq); /* keepalive; a connection that never came up is dropped */
         unit_flush(s, u, now);
         wake = ticking && u->next_us < wake ? u->next_us : wake;
         wake = u->qlen && u->retry_us > now && u->retry_us < wake ? u->retry_us : wake;
@@ -887,7 +1060,8 @@ static int run(struct sim *s, int64_t seconds)
             s->login_after_us = now + 30 * 1000000LL;
             login(s);
         }
-        if (!drain_until && now >= next_poll) {
+        if (!drain_until && (now >= next_poll || s->poll_soon)) {
+            s->poll_soon = false;
             xfer_start(s, XF_POLL, NULL, "GET", "/api/v1/units", NULL, NULL);
             next_poll = now + SIM_POLL_US;
         }
@@ -904,12 +1078,19 @@ static int run(struct sim *s, int64_t seconds)
             pfd[np] = (struct pollfd){s->xf[i]->fd, s->xf[i]->reading ? POLLIN : POLLOUT, 0};
             wake = s->xf[i]->deadline_us < wake ? s->xf[i]->deadline_us : wake;
         }
-        for (size_t i = 0; i < s->n; i++)
-            if (s->u[i].fd >= 0) {
-                pu[np - nx] = &s->u[i];
-                short ev = s->u[i].outsent < s->u[i].outlen ? POLLOUT : POLLIN;
-                pfd[np++] = (struct pollfd){s->u[i].fd, ev, 0};
+        for (size_t i = 0; i < s->n; i++) {
+            struct sim_unit *u = &s->u[i];
+            int fd = u->fd;
+            short ev = u->outsent < u->outlen ? POLLOUT : POLLIN;
+            if (u->mq) {
+                fd = mosquitto_socket(u->mq);
+                ev = POLLIN | (mosquitto_want_write(u->mq) ? POLLOUT : 0);
             }
+            if (fd >= 0) {
+                pu[np - nx] = u;
+                pfd[np++] = (struct pollfd){fd, ev, 0};
+            }
+        }
         int64_t wait_ms = (wake - now + 999) / 1000;
         wait_ms = wait_ms < 0 ? 0 : wait_ms;
         if (poll(pfd, np, wait_ms > 1000 ? 1000 : (int)wait_ms) < 0 && errno != EINTR) {
@@ -917,9 +1098,13 @@ static int run(struct sim *s, int64_t seconds)
             break;
         }
         now = am_mono_us();
-        for (size_t i = nx; i < np; i++)
-            if (pfd[i].revents && pu[i - nx]->fd == pfd[i].fd)
-                tlt_io(s, pu[i - nx], now);
+        for (size_t i = nx; i < np; i++) {
+            struct sim_unit *u = pu[i - nx];
+            if (pfd[i].revents && u->mq && mosquitto_socket(u->mq) == pfd[i].fd)
+                mqtt_io(u, pfd[i].revents);
+            else if (pfd[i].revents && u->fd == pfd[i].fd)
+                tlt_io(s, u, now);
+        }
         for (size_t i = 0; i < nx; i++) { /* xfer_finish may append to s->xf */
             struct xfer *x = s->xf[i];
             int rc = pfd[i].revents ? xfer_io(x) : 0;
@@ -942,9 +1127,50 @@ static int run(struct sim *s, int64_t seconds)
     return code;
 }
 
+/* --protocol NAME: false, and a line that says why, if it is none of ours. */
+static bool parse_protocol(struct sim *s, const char *v)
+{
+    for (size_t i = 0; i < sizeof(sim_protocols) / sizeof(sim_protocols[0]); i++)
+        if (!strcmp(v, sim_protocols[i])) {
+            s->protocol = (enum sim_protocol)i;
+            return true;
+        }
+    cli_fail("--protocol: want osmand, teltonika or mqtt, not '%s'", v);
+    return false;
+}
+
+/* --mqtt HOST[:PORT] or [IPv6][:PORT]: false, and a line that says why, if it is not that. */
+static bool parse_broker(struct sim *s, const char *v)
+{
+    const char *host = v, *port;
+    size_t n;
+    int64_t p = 1883;
+    if (v[0] == '[') {
+        const char *close = strchr(v, ']');
+        host = v + 1;
+        n = close && (!close[1] || close[1] == ':') ? (size_t)(close - host) : 0;
+        port = close && close[1] ? close + 2 : NULL;
+    } else {
+        port = strchr(v, ':');
+        /* A second colon: an IPv6 address, which wants its brackets. */
+        n = port && strchr(port + 1, ':') ? 0 : port ? (size_t)(port - v) : strlen(v);
+        port = port ? port + 1 : NULL;
+    }
+    if (!n || n >= sizeof(s->mqtt_host) || (port && am_parse_i64(port, 1, 65535, &p))) {
+        cli_fail("--mqtt: want HOST:PORT ([ADDRESS]:PORT for IPv6), not '%s'", v);
+        return false;
+    }
+    snprintf(s->mqtt_host, sizeof(s->mqtt_host), "%.*s", (int)n, host);
+    s->mqtt_port = (int)p;
+    return true;
+}
+
 int cli_simulate(struct app *a, int argc, char **argv)
 {
-    struct sim s = {.speedup = 1.0, .snap_max_m = (double)a->cfg.roads_snap_max_m};
+    struct sim s = {.speedup = 1.0,
+                    .snap_max_m = (double)a->cfg.roads_snap_max_m,
+                    .mqtt_host = "127.0.0.1",
+                    .mqtt_port = 1883};
     const char *server = NULL, *graph = NULL, *env = getenv("AMANE_SIM_PASSWORD");
     int64_t units = 0, osmand_port = 5055, tlt_port = 5027, interval_ms = 2000, seconds = 0;
     const struct {
@@ -977,7 +1203,9 @@ int cli_simulate(struct app *a, int argc, char **argv)
         else if (!strcmp(o, "--user"))
             ok = ok && am_strlcpy(s.user, v, sizeof(s.user)) < sizeof(s.user);
         else if (!strcmp(o, "--protocol"))
-            ok = ok && (s.teltonika = !strcmp(v, "teltonika"), s.teltonika || !strcmp(v, "osmand"));
+            ok = ok && parse_protocol(&s, v);
+        else if (!strcmp(o, "--mqtt"))
+            ok = ok && parse_broker(&s, v);
         else if (!strcmp(o, "--speedup"))
             ok = ok && (s.speedup = strtod(v, &end), end != v && !*end) && s.speedup >= 0.1 &&
                  s.speedup <= 1000;
@@ -1017,13 +1245,21 @@ int cli_simulate(struct app *a, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     int code = !s.u || !s.xf || !s.info.nodes ? cli_fail("out of memory or an empty graph") : 0;
     code = code ? code : resolve(&s, server, (int)osmand_port, (int)tlt_port);
+    if (!code && s.protocol == SIM_MQTT) {
+        struct sockaddr_storage broker; /* only to say now that the name does not resolve */
+        code = lookup(s.mqtt_host, s.mqtt_port, &broker);
+    }
     code = code ? code : login(&s);
     code = code ? code : take_units(&s, (size_t)units);
     code = code ? code : bind_devices(&s);
+    code = code || s.protocol != SIM_MQTT ? code : mqtt_setup(&s);
     if (!code) {
+        char over[300];
+        snprintf(over, sizeof(over), "%s", s.protocol == SIM_OSMAND ? "OsmAnd" : "Teltonika");
+        if (s.protocol == SIM_MQTT)
+            snprintf(over, sizeof(over), "MQTT (broker %s:%d)", s.mqtt_host, s.mqtt_port);
         printf("simulating %zu units over %s every %lld ms (speedup %g) on %u road nodes\n", s.n,
-               s.teltonika ? "Teltonika" : "OsmAnd", (long long)interval_ms, s.speedup,
-               s.info.nodes);
+               over, (long long)interval_ms, s.speedup, s.info.nodes);
         fflush(stdout);
         code = run(&s, seconds);
     }
@@ -1033,7 +1269,14 @@ int cli_simulate(struct app *a, int argc, char **argv)
         geo_route_release(&s.u[i].route);
         if (s.u[i].fd >= 0)
             close(s.u[i].fd);
+        if (s.u[i].mq) {
+            if (s.u[i].mq_up)
+                mosquitto_disconnect(s.u[i].mq); /* the broker keeps the session */
+            mosquitto_destroy(s.u[i].mq);
+        }
     }
+    if (s.mqtt_lib)
+        mosquitto_lib_cleanup();
     free(s.xf);
     free(s.u);
     geo_roads_free(s.g);

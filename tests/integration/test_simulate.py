@@ -1,18 +1,21 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """test_simulate.py - `amane simulate` against a real amaned: simulated patrol
-cars bind their devices, drive the road graph and report over OsmAnd and over
-Teltonika (their trails hold several distinct positions, each on a road), a
-crew answers a dispatch with en_route during the run, a second run binds
-nothing new, SIGTERM stops it cleanly, and bad arguments or an unreachable
-server are errors."""
+cars bind their devices, drive the road graph and report over OsmAnd, over
+Teltonika and over MQTT through a real mosquitto (their trails hold several
+distinct positions, each on a road), a crew answers a dispatch with en_route
+during the run (over MQTT: at once, woken by the assignment command, with
+siren and light bar on), a second run binds nothing new, SIGTERM stops it
+cleanly, and bad arguments or an unreachable server are errors."""
 
 import datetime
+import json
 import re
 import signal
 import subprocess
 import time
 
 import harness as h
+from test_mqtt import SUB, Broker
 
 UNITS = "/api/v1/units"
 DEVICES = "/api/v1/devices"
@@ -43,6 +46,7 @@ def luhn_ok(digits):
 
 class SimulateTest(h.ServerTestCase):
     def start_sim(self, srv, protocol, units=3, seconds=8, extra=()):
+        """`amane simulate` against srv, reporting every 500 ms by `protocol`."""
         cmd = [h.AMANE, "--store.path=" + srv.db, "simulate",
                "--server", "http://%s:%d" % (h.HOST, srv.port), "--units", str(units),
                "--interval-ms", "500", "--protocol", protocol,
@@ -88,11 +92,15 @@ class SimulateTest(h.ServerTestCase):
             time.sleep(0.1)
         self.fail("timed out waiting for " + what)
 
-    def drive_and_dispatch(self, protocol):
-        srv = self.new_server(name=protocol)
+    def drive_and_dispatch(self, protocol, srv=None, extra=(), seconds=8, answer_within=4.0,
+                           until_on_scene=False):
+        """Three simulated units report by `protocol` for `seconds` (or, until_on_scene, until
+        the crew is there, then SIGTERM); one is sent to a call 100 m away. Returns (srv, its
+        callsign, the incident's number, simulate's stdout)."""
+        srv = srv or self.new_server(name=protocol)
         tok = srv.token("admin")
         t0 = time.time()
-        p = self.start_sim(srv, protocol)
+        p = self.start_sim(srv, protocol, seconds=seconds, extra=extra)
         # The devices are bound first, then the units report.
         devices = self.wait_for("3 devices bound", lambda: self.sim_devices(srv, protocol, 3))
 
@@ -115,11 +123,19 @@ class SimulateTest(h.ServerTestCase):
                      token=srv.token("dispatcher"))
         self.assertEqual(r.status, 200, r)
         assigned = time.time()
+        if until_on_scene:
+            # 100 m as the crow flies can be a few km by the roads (one-way streets, U-turns).
+            self.wait_for("the crew on scene", lambda: srv.get(
+                "/api/v1/incidents/" + number, token=tok).json["times"]["on_scene"], timeout=30)
+            # A few reports from the scene, and enough of them for the trails below.
+            time.sleep(max(1.5, t0 + 6 - time.time()))
+            p.send_signal(signal.SIGTERM)
         rc, out, err = self.finish(p)
         self.assertEqual(rc, 0, out + err)
         self.assertIn("devices bound: 3 new, 0 already", out)
-        m = re.search(r"done, in all: 3 units, (\d+) positions sent, (\d+) acknowledged, "
+        m = re.search(r"(?:done|stopped), in all: 3 units, (\d+) positions sent, (\d+) acknowledged, "
                       r"(\d+) dispatches answered", out)
+        self.assertNotIn("error lines not shown", out, err)
         self.assertIsNotNone(m, out)
         sent, acked, answered = map(int, m.groups())
         self.assertGreaterEqual(sent, 3 * 10, out)
@@ -128,8 +144,8 @@ class SimulateTest(h.ServerTestCase):
 
         inc = srv.get("/api/v1/incidents/" + number, token=tok).json
         self.assertIsNotNone(inc["times"]["en_route"], inc)
-        self.assertLess(epoch(inc["times"]["en_route"]) - assigned, h.scaled(4.0),
-                        "answered at the crew's next look (every 2 s)")
+        self.assertLess(epoch(inc["times"]["en_route"]) - assigned, h.scaled(answer_within),
+                        "answered at the crew's next look (every 2 s, or at once if told)")
         self.assertIn(inc["units"][0]["status"], ("en_route", "on_scene"), inc)
 
         for cs, dev in devices.items():
@@ -142,20 +158,65 @@ class SimulateTest(h.ServerTestCase):
             pts = [q for q in pts if q["device"] == dev["device"]]
             self.assertGreaterEqual(len(pts), 8, (cs, pts))
             distinct = {(round(q["lat"], 6), round(q["lon"], 6)) for q in pts}
-            self.assertGreaterEqual(len(distinct), 5, (cs, pts))
+            # A crew that waits at the scene stays put.
+            on_scene = until_on_scene and cs == unit["callsign"]
+            self.assertGreaterEqual(len(distinct), 2 if on_scene else 5, (cs, pts))
             self.assertTrue(any(1.0 < (q["speed_mps"] or 0) < 45 for q in pts), pts)
             for q in pts:
                 r = srv.get("/api/v1/roads/route?from=%.7f,%.7f&to=%.7f,%.7f" %
                             (q["lat"], q["lon"], q["lat"], q["lon"]), token=tok)
                 self.assertEqual(r.status, 200, r)
                 self.assertLess(r.json["from"]["snap_m"], 3.0, (cs, q, "is not on a road"))
-        return srv
+        return srv, unit["callsign"], number, out
 
     def test_osmand(self):
         self.drive_and_dispatch("osmand")
 
     def test_teltonika(self):
         self.drive_and_dispatch("teltonika")
+
+    def test_mqtt(self):
+        broker = Broker(self.tmp, h.free_port())
+        broker.start()
+        self.addCleanup(broker.stop)
+        srv = self.new_server(name="mqtt", args=["--avl.mqtt_host=127.0.0.1",
+                                                 "--avl.mqtt_port=%d" % broker.port,
+                                                 "--avl.mqtt_client_id=amaned-sim-test"])
+        self.wait_for("amaned on the broker", lambda: 'msg="mqtt connected"' in srv.log_text())
+        # What the cars publish, as the broker passes it on.
+        sub = subprocess.Popen([SUB, "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-v",
+                                "-W", str(int(h.scaled(60))), "-t",
+                                "amane/v1/units/+/telemetry"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: sub.poll() is None and sub.kill())
+        time.sleep(0.3)  # subscribed
+        # A faster city (8x), so that the car reaches the scene within seconds.
+        srv, callsign, number, out = self.drive_and_dispatch(
+            "mqtt", srv=srv, seconds=60, answer_within=1.0, until_on_scene=True,
+            extra=["--mqtt", "127.0.0.1:%d" % broker.port, "--speedup", "8"])
+        self.assertIn("over MQTT (broker 127.0.0.1:%d)" % broker.port, out)
+        self.assertRegex(out, r"stopped, in all: .*, 0 errors, 1 assignments received over MQTT")
+
+        sub.terminate()
+        lines, _ = sub.communicate(timeout=h.scaled(10))
+        by_device = {}
+        for line in lines.splitlines():
+            topic, _, payload = line.partition(" ")
+            msg = json.loads(payload)
+            self.assertLessEqual(set(msg), {"time", "lat", "lon", "speed_kmh", "heading",
+                                            "ignition", "siren", "lightbar"}, msg)
+            by_device.setdefault(topic.split("/")[3], []).append(msg)
+        self.assertEqual(set(by_device), {"sim-" + cs for cs in
+                                          self.sim_devices(srv, "mqtt")}, by_device.keys())
+        for device, msgs in by_device.items():
+            self.assertTrue(all(m["ignition"] for m in msgs), msgs)
+            if device == "sim-" + callsign:
+                # Siren and light bar on the way; the light bar stays on at the scene.
+                self.assertTrue(any(m["siren"] and m["lightbar"] for m in msgs), msgs)
+                self.assertTrue(any(m["lightbar"] and not m["siren"] and m["speed_kmh"] == 0
+                                    for m in msgs), msgs)
+            else:
+                self.assertFalse(any(m["siren"] or m["lightbar"] for m in msgs), msgs)
 
     def test_second_run_binds_nothing_and_makes_missing_units(self):
         srv = self.new_server(name="twice")
@@ -194,11 +255,20 @@ class SimulateTest(h.ServerTestCase):
         srv = self.new_server(name="errors")
         for args in ([], ["--units", "3"], ["--server", "http://127.0.0.1:1", "--units", "0"],
                      ["--server", "http://127.0.0.1:1", "--units", "2", "--protocol", "gt06"],
-                     ["--server", "http://127.0.0.1:1", "--units", "2", "--speedup", "x"]):
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--speedup", "x"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--protocol", "mqtt",
+                      "--mqtt", "127.0.0.1:0"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--mqtt", ":1883"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--mqtt", "::1:1883"]):
             with self.subTest(args=args):
                 r = h.run_cli(srv.db, "simulate", *args, input="x\n")
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertIn("usage: amane simulate", r.stderr)
+                if "--mqtt" in args:
+                    self.assertIn("--mqtt: want HOST:PORT", r.stderr)
+                if "gt06" in args:
+                    self.assertIn("--protocol: want osmand, teltonika or mqtt, not 'gt06'",
+                                  r.stderr)
         r = h.run_cli(srv.db, "simulate", "--server", "http://127.0.0.1:%d" % h.free_port(),
                       "--units", "1", "--password-stdin", input="x\n")
         self.assertEqual(r.returncode, 1, r.stderr)
