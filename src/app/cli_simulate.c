@@ -87,7 +87,7 @@ struct sim_unit {
     bool mq_started, mq_up;
 };
 
-enum xfer_kind { XF_SYNC, XF_OSMAND, XF_POLL, XF_INCIDENT, XF_STATUS };
+enum xfer_kind { XF_SYNC, XF_OSMAND, XF_POLL, XF_INCIDENT, XF_STATUS, XF_ACK };
 
 /* One HTTP exchange on its own connection ("Connection: close"). */
 struct xfer {
@@ -104,7 +104,7 @@ struct xfer {
 };
 
 struct sim_count {
-    unsigned long long sent, acked, answered, on_scene, cleared, errors, commands;
+    unsigned long long sent, acked, answered, on_scene, cleared, errors, commands, pings;
 };
 
 struct sim {
@@ -584,9 +584,18 @@ static void mqtt_on_message(struct mosquitto *mq, void *obj, const struct mosqui
     (void)mq;
     json_t *cmd = m->payloadlen > 0 ? json_loadb(m->payload, (size_t)m->payloadlen, 0, NULL) : NULL;
     const char *type = json_string_value(json_object_get(cmd, "type"));
+    json_int_t id = json_integer_value(json_object_get(cmd, "id"));
     if (type && !strcmp(type, "assignment")) {
         COUNT(u->sim, commands, 1);
         u->sim->poll_soon = true;
+    } else if (type && !strcmp(type, "ping") && id > 0) {
+        /* The crew answers a ping at once: the room sees it acknowledged. */
+        char path[64], arg[24];
+        snprintf(path, sizeof(path), "/api/v1/messages/%lld/ack", (long long)id);
+        snprintf(arg, sizeof(arg), "%lld", (long long)id);
+        json_t *body = json_object();
+        xfer_start(u->sim, XF_ACK, u, "POST", path, body, arg);
+        json_decref(body);
     } else if (!type) {
         sim_err(u->sim, u, "MQTT command that is not a JSON object with a type, on %s", m->topic);
     }
@@ -850,6 +859,11 @@ static void xfer_finish(struct sim *s, struct xfer *x, int rc, int64_t now)
             sim_err(s, x->unit, "OsmAnd report: %s", why);
     } else if (x->kind == XF_STATUS) {
         on_status(s, x, ok, why, now);
+    } else if (x->kind == XF_ACK) {
+        if (ok)
+            COUNT(s, pings, 1);
+        else
+            sim_err(s, x->unit, "answer to ping %s: %s", x->arg, why);
     } else if (!ok && x->kind == XF_POLL) {
         sim_err(s, NULL, "unit statuses: %s", why);
     } else if (!ok) {
@@ -993,7 +1007,7 @@ static void report(struct sim *s, const struct sim_count *c, const char *what)
            "%llu on scene, %llu cleared, %llu errors",
            ts, what, s->n, c->sent, c->acked, c->answered, c->on_scene, c->cleared, c->errors);
     if (s->protocol == SIM_MQTT)
-        printf(", %llu assignments received over MQTT", c->commands);
+        printf(", %llu assignments received over MQTT, %llu pings answered", c->commands, c->pings);
     putchar('\n');
     if (c == &s->minute && s->shown > SIM_ERRORS_SHOWN)
         printf("(%u error lines not shown)\n", s->shown - SIM_ERRORS_SHOWN);

@@ -195,7 +195,8 @@ class SimulateTest(h.ServerTestCase):
             "mqtt", srv=srv, seconds=60, answer_within=1.0, until_on_scene=True,
             extra=["--mqtt", "127.0.0.1:%d" % broker.port, "--speedup", "8"])
         self.assertIn("over MQTT (broker 127.0.0.1:%d)" % broker.port, out)
-        self.assertRegex(out, r"stopped, in all: .*, 0 errors, 1 assignments received over MQTT")
+        self.assertRegex(out, r"stopped, in all: .*, 0 errors, 1 assignments received over MQTT, "
+                              r"0 pings answered")
 
         sub.terminate()
         lines, _ = sub.communicate(timeout=h.scaled(10))
@@ -217,6 +218,33 @@ class SimulateTest(h.ServerTestCase):
                                     for m in msgs), msgs)
             else:
                 self.assertFalse(any(m["siren"] or m["lightbar"] for m in msgs), msgs)
+
+    def test_mqtt_crew_answers_a_ping(self):
+        broker = Broker(self.tmp, h.free_port())
+        broker.start()
+        self.addCleanup(broker.stop)
+        srv = self.new_server(name="mqttping", args=["--avl.mqtt_host=127.0.0.1",
+                                                     "--avl.mqtt_port=%d" % broker.port,
+                                                     "--avl.mqtt_client_id=amaned-ping-test"])
+        self.wait_for("amaned on the broker", lambda: 'msg="mqtt connected"' in srv.log_text())
+        p = self.start_sim(srv, "mqtt", units=1, seconds=0,
+                           extra=["--mqtt", "127.0.0.1:%d" % broker.port])
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        unit = next(iter(self.wait_for("the car bound", lambda: self.sim_devices(srv, "mqtt", 1))))
+        tok = srv.token("dispatcher")
+        self.wait_for("the car's first position on the trail", lambda: srv.get(
+            "/api/v1/units/%s/trail" % unit, token=tok).json["points"])
+        ping = srv.post("/api/v1/units/%s/messages" % unit, {"kind": "ping"}, token=tok)
+        self.assertEqual(ping.status, 201, ping)
+        acked = self.wait_for("the ping answered", lambda: [
+            m for m in srv.get("/api/v1/units/%s/messages" % unit, token=tok).json["items"]
+            if m["id"] == ping.json["id"] and m["acked"]])
+        self.assertEqual(acked[0]["acked_by"], "admin", "the simulator's crew answers as its user")
+        p.send_signal(signal.SIGTERM)
+        rc, out, err = self.finish(p, timeout=10)
+        self.assertEqual(rc, 0, out + err)
+        self.assertRegex(out, r"stopped, in all: .*, 0 errors, 0 assignments received over MQTT, "
+                              r"1 pings answered")
 
     def test_second_run_binds_nothing_and_makes_missing_units(self):
         srv = self.new_server(name="twice")
