@@ -63,6 +63,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,7 +82,9 @@
 #define IMEI_BASE      350000000000000LL
 #define DEVICE_SZ      24
 
-enum proto { P_OSMAND, P_TELTONIKA };
+enum proto { P_OSMAND, P_TELTONIKA, P_MQTT };
+
+static const char *const proto_names[] = {"osmand", "teltonika", "mqtt"};
 
 /* ------------------------------------------------------------- options */
 
@@ -94,6 +97,8 @@ static struct {
     const char *acked_path;
     const char *setup; /* a protocol name: setup mode */
     const char *user, *password;
+    int stream_port; /* the API port: measure report -> WebSocket stream latency */
+    const char *stream_user, *stream_password;
 } opt = {
     .proto = P_OSMAND,
     .host = "127.0.0.1",
@@ -108,6 +113,8 @@ static struct {
     .rate = 10.0,
     .user = "admin",
     .password = "amane-admin-2025",
+    .stream_user = "dispatcher",
+    .stream_password = "amane-demo-2025",
 };
 
 static void die(const char *fmt, ...)
@@ -267,11 +274,13 @@ static int tcp_socket(bool nonblock)
 
 /* ------------------------------------------------------------- devices */
 
-/* What the server is told a device is called: an IMEI, or "bench-<i>". */
+/* What the server is told a device is called: an IMEI, "veh-<i>" (MQTT) or "bench-<i>". */
 static void device_name(int i, char *out, size_t n)
 {
     if (opt.proto == P_TELTONIKA)
         snprintf(out, n, "%015lld", IMEI_BASE + i);
+    else if (opt.proto == P_MQTT)
+        snprintf(out, n, "veh-%d", i);
     else
         snprintf(out, n, "bench-%d", i);
 }
@@ -327,7 +336,7 @@ static bool device_budget(struct device *d, int n, int64_t now_real)
         d->budget_sec = sec;
         d->budget_used = 0;
     }
-    int budget = opt.proto == P_OSMAND ? opt.limit - 1 : 2 * n <= opt.limit ? opt.limit - n : n;
+    int budget = opt.proto != P_TELTONIKA ? opt.limit - 1 : 2 * n <= opt.limit ? opt.limit - n : n;
     if (d->budget_used + n > budget)
         return false;
     d->budget_used += n;
@@ -532,6 +541,289 @@ static struct conn *heap_pop(void)
     return top;
 }
 
+/* ---- MQTT 3.1.1 (the few packets a publishing vehicle needs) */
+
+static uint8_t *mqtt_remaining(uint8_t *p, size_t n)
+{
+    do {
+        uint8_t b = (uint8_t)(n % 128);
+        n /= 128;
+        *p++ = b | (n ? 0x80 : 0);
+    } while (n);
+    return p;
+}
+
+/* CONNECT with a clean session and no keep-alive (the run is short); returns its length. */
+static size_t mqtt_connect(uint8_t *out, const char *client_id)
+{
+    size_t idlen = strlen(client_id);
+    uint8_t *p = out;
+    *p++ = 0x10;
+    p = mqtt_remaining(p, 10 + 2 + idlen);
+    static const uint8_t vh[] = {0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 0};
+    memcpy(p, vh, sizeof(vh));
+    p += sizeof(vh);
+    p = put_be(p, idlen, 2);
+    memcpy(p, client_id, idlen);
+    return (size_t)(p + idlen - out);
+}
+
+/* PUBLISH at QoS 1 of `payload` on the device's telemetry topic; returns its length. */
+static size_t mqtt_publish(uint8_t *out, size_t cap, const char *device, uint16_t id,
+                           const char *payload, size_t plen)
+{
+    char topic[128];
+    int tlen = snprintf(topic, sizeof(topic), "amane/v1/units/%s/telemetry", device);
+    size_t rem = 2 + (size_t)tlen + 2 + plen;
+    if (tlen < 0 || rem + 5 > cap)
+        die("MQTT message too long");
+    uint8_t *p = out;
+    *p++ = 0x32;
+    p = mqtt_remaining(p, rem);
+    p = put_be(p, (uint64_t)tlen, 2);
+    memcpy(p, topic, (size_t)tlen);
+    p += tlen;
+    p = put_be(p, id, 2);
+    memcpy(p, payload, plen);
+    return (size_t)(p + plen - out);
+}
+
+/* ---- the stream probe: report -> position on a dispatcher's WebSocket stream */
+
+#define RING 2048 /* reports remembered per unit */
+
+struct sent_rec {
+    int64_t ms, sent_us;
+};
+
+static struct sent_rec (*rings)[RING]; /* per unit, NULL without --stream-port */
+static unsigned *ring_head;
+
+static struct {
+    int fd;
+    uint8_t *in;
+    size_t len, cap;
+    char *msg;
+    size_t mlen, mcap;
+    uint64_t messages, positions, matched;
+    struct samples lat;
+} ws = {.fd = -1};
+static int ws_tag; /* its address marks the stream in epoll */
+
+/* Remembers when the position of time ms of device dev was sent. */
+static void probe_note(int dev, int64_t ms, int64_t sent_us)
+{
+    if (!rings)
+        return;
+    int unit = dev % opt.units;
+    rings[unit][ring_head[unit]++ % RING] = (struct sent_rec){ms, sent_us};
+}
+
+/* "2026-11-29T13:40:02.123000Z" -> microseconds; -1 if it is not that. */
+static int64_t parse_time_us(const char *t)
+{
+    int f[6], widths[6] = {4, 2, 2, 2, 2, 2};
+    const char seps[6] = {'-', '-', 'T', ':', ':', '.'};
+    const char *p = t;
+    for (int i = 0; i < 6; i++) {
+        f[i] = 0;
+        for (int k = 0; k < widths[i]; k++, p++) {
+            if (*p < '0' || *p > '9')
+                return -1;
+            f[i] = f[i] * 10 + (*p - '0');
+        }
+        if (*p++ != seps[i])
+            return -1;
+    }
+    int64_t frac = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        frac = digits < 6 ? frac * 10 + (*p - '0') : frac;
+    for (; digits < 6; digits++)
+        frac *= 10;
+    struct tm tm = {.tm_year = f[0] - 1900,
+                    .tm_mon = f[1] - 1,
+                    .tm_mday = f[2],
+                    .tm_hour = f[3],
+                    .tm_min = f[4],
+                    .tm_sec = f[5]};
+    return (int64_t)timegm(&tm) * 1000000 + frac;
+}
+
+static void ws_message(const char *m, size_t n, int64_t now)
+{
+    ws.messages++;
+    json_t *root = json_loadb(m, n, 0, NULL);
+    json_t *units = json_object_get(root, "units");
+    const char *type = json_string_value(json_object_get(root, "type"));
+    size_t i;
+    json_t *u;
+    if (type && strcmp(type, "avl.positions") == 0) {
+        json_array_foreach(units, i, u)
+        {
+            const char *name = json_string_value(json_object_get(u, "unit"));
+            const char *t = json_string_value(json_object_get(u, "time"));
+            char *end;
+            if (!name || !t || strncmp(name, "BENCH-", 6) != 0)
+                continue;
+            long idx = strtol(name + 6, &end, 10) - 1;
+            int64_t us = parse_time_us(t);
+            if (*end || idx < 0 || idx >= opt.units || us < 0)
+                continue;
+            ws.positions++;
+            for (unsigned k = 0; k < RING && k < ring_head[idx]; k++) {
+                const struct sent_rec *r = &rings[idx][(ring_head[idx] - 1 - k) % RING];
+                if (r->ms * 1000 != us)
+                    continue;
+                ws.matched++;
+                if (now >= t_measure && now < t_stop)
+                    samples_add(&ws.lat, now - r->sent_us);
+                break;
+            }
+        }
+    }
+    json_decref(root);
+}
+
+/* Reads the stream: frames from the server (never masked), whole messages to ws_message. */
+static void ws_read(int64_t now)
+{
+    for (;;) {
+        if (ws.cap - ws.len < 65536) {
+            ws.cap = ws.cap ? 2 * ws.cap : 1 << 20;
+            if (!(ws.in = realloc(ws.in, ws.cap)))
+                die("out of memory");
+        }
+        ssize_t n = recv(ws.fd, ws.in + ws.len, ws.cap - ws.len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            note("the stream closed");
+            epoll_ctl(epfd, EPOLL_CTL_DEL, ws.fd, NULL);
+            close(ws.fd);
+            ws.fd = -1;
+            return;
+        }
+        ws.len += (size_t)n;
+    }
+    size_t off = 0;
+    while (ws.len - off >= 2) {
+        const uint8_t *f = ws.in + off;
+        size_t hdr = 2, plen = f[1] & 0x7f, avail = ws.len - off;
+        if (plen == 126) {
+            if (avail < 4)
+                break;
+            plen = (size_t)f[2] << 8 | f[3];
+            hdr = 4;
+        } else if (plen == 127) {
+            if (avail < 10)
+                break;
+            plen = 0;
+            for (int k = 2; k < 10; k++)
+                plen = plen << 8 | f[k];
+            hdr = 10;
+        }
+        if (f[1] & 0x80)
+            hdr += 4;
+        if (avail < hdr || avail - hdr < plen)
+            break;
+        int opcode = f[0] & 0x0f;
+        if (opcode == 9 && plen <= 125) { /* ping: a pong, masked with a zero key */
+            uint8_t pong[2 + 4 + 125] = {0x8A, (uint8_t)(0x80 | plen)};
+            memcpy(pong + 6, f + hdr, plen);
+            if (send(ws.fd, pong, 6 + plen, MSG_NOSIGNAL) < 0)
+                note("cannot answer the stream's ping");
+        } else if (opcode == 0 || opcode == 1 || opcode == 2) {
+            if (ws.mlen + plen > ws.mcap) {
+                ws.mcap = ws.mlen + plen + 65536;
+                if (!(ws.msg = realloc(ws.msg, ws.mcap)))
+                    die("out of memory");
+            }
+            memcpy(ws.msg + ws.mlen, f + hdr, plen);
+            ws.mlen += plen;
+            if (f[0] & 0x80) {
+                ws_message(ws.msg, ws.mlen, now);
+                ws.mlen = 0;
+            }
+        }
+        off += hdr + plen;
+    }
+    memmove(ws.in, ws.in + off, ws.len - off);
+    ws.len -= off;
+}
+
+static int http_call(int port, int *fd, const char *method, const char *path, const char *token,
+                     const char *json, char *body, size_t bodysz);
+
+/* Logs in as the stream user and opens /api/v1/stream (blocking), then hands it to epoll. */
+static void ws_open(void)
+{
+    char json[512], body[2048], req[1024];
+    json_t *cred =
+        json_pack("{ss ss}", "username", opt.stream_user, "password", opt.stream_password);
+    char *cs = cred ? json_dumps(cred, JSON_COMPACT) : NULL;
+    json_decref(cred);
+    if (!cs || snprintf(json, sizeof(json), "%s", cs) >= (int)sizeof(json))
+        die("bad stream credentials");
+    free(cs);
+    int fd = -1;
+    int status = http_call(opt.stream_port, &fd, "POST", "/api/v1/auth/login", NULL, json, body,
+                           sizeof(body));
+    if (fd >= 0)
+        close(fd);
+    json_t *ans = status == 200 ? json_loads(body, 0, NULL) : NULL;
+    const char *tok = json_string_value(json_object_get(ans, "token"));
+    if (!tok)
+        die("cannot log in as %s: status %d: %.300s", opt.stream_user, status, body);
+    int len = snprintf(req, sizeof(req),
+                       "GET /api/v1/stream HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n",
+                       opt.host, opt.stream_port, tok);
+    json_decref(ans);
+    if (len < 0 || (size_t)len >= sizeof(req))
+        die("stream request too long");
+    struct sockaddr_in addr = server_addr;
+    addr.sin_port = htons((uint16_t)opt.stream_port);
+    ws.fd = tcp_socket(false);
+    if (ws.fd < 0 || connect(ws.fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+        send(ws.fd, req, (size_t)len, MSG_NOSIGNAL) != len)
+        die("cannot open the stream: %s", strerror(errno));
+    char buf[4096];
+    size_t got = 0;
+    const char *eoh = NULL;
+    while (!eoh) {
+        ssize_t n = recv(ws.fd, buf + got, sizeof(buf) - 1 - got, 0);
+        if (n <= 0)
+            die("the stream did not answer");
+        got += (size_t)n;
+        buf[got] = '\0';
+        eoh = strstr(buf, "\r\n\r\n");
+        if (!eoh && got == sizeof(buf) - 1)
+            die("the stream's answer is too long");
+    }
+    if (strncmp(buf, "HTTP/1.1 101", 12) != 0)
+        die("the stream refused: %.200s", buf);
+    ws.cap = 1 << 20;
+    if (!(ws.in = malloc(ws.cap)))
+        die("out of memory");
+    size_t hl = (size_t)(eoh + 4 - buf);
+    memcpy(ws.in, buf + hl, got - hl);
+    ws.len = got - hl;
+    int fl = 1;
+    if (ioctl(ws.fd, FIONBIO, &fl))
+        die("ioctl: %s", strerror(errno));
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = &ws_tag};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, ws.fd, &ev))
+        die("epoll_ctl: %s", strerror(errno));
+    rings = calloc((size_t)opt.units, sizeof(*rings));
+    ring_head = calloc((size_t)opt.units, sizeof(*ring_head));
+    if (!rings || !ring_head)
+        die("out of memory");
+}
+
 /* ---- sockets */
 
 static void ep_set(struct conn *c, bool want_out)
@@ -631,6 +923,22 @@ static void conn_report(struct conn *c, int64_t now)
     }
     if (opt.proto == P_TELTONIKA) {
         c->out_len = tlt_packet(d, n, c->out, c->rec_ms, c->period_us / 1e6, now_ms);
+    } else if (opt.proto == P_MQTT) {
+        int64_t t = device_step(d, c->period_us / 1e6, now_ms);
+        c->rec_ms[0] = t;
+        time_t secs = (time_t)(t / 1000);
+        struct tm tm;
+        char when[32], payload[256], name[DEVICE_SZ];
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", gmtime_r(&secs, &tm));
+        int plen = snprintf(payload, sizeof(payload),
+                            "{\"time\":\"%s.%03dZ\",\"lat\":%.6f,\"lon\":%.6f,\"speed_kmh\":%.1f,"
+                            "\"heading\":%.0f,\"ignition\":true,\"siren\":false}",
+                            when, (int)(t % 1000), d->lat, d->lon, d->speed_kmh, d->heading);
+        if (plen < 0 || (size_t)plen >= sizeof(payload))
+            die("payload too long");
+        device_name(dev, name, sizeof(name));
+        c->out_len = mqtt_publish(c->out, c->out_cap, name, (uint16_t)(c->seq % 65535 + 1), payload,
+                                  (size_t)plen);
     } else {
         int64_t t = device_step(d, (double)c->ndev * c->period_us / 1e6, now_ms);
         c->rec_ms[0] = t;
@@ -648,6 +956,8 @@ static void conn_report(struct conn *c, int64_t now)
     c->cur_dev = dev;
     c->nrec = n;
     c->sent_us = now;
+    for (int r = 0; r < n; r++)
+        probe_note(dev, c->rec_ms[r], now);
     c->seq++;
     c->due_us += (int64_t)c->period_us;
     c->state = CS_WAITING;
@@ -742,6 +1052,32 @@ static void conn_read(struct conn *c, int64_t now)
                 conn_drop(c, now);
                 return;
             }
+        } else if (opt.proto == P_MQTT) {
+            if (c->in_len < 2)
+                break;
+            if (c->in[1] & 0x80) { /* nothing the broker sends a publisher is that long */
+                st.bad_answer++;
+                conn_drop(c, now);
+                return;
+            }
+            used = 2 + (size_t)c->in[1];
+            if (c->in_len < used)
+                break;
+            if (c->in[0] == 0x20 && c->in[1] == 2 && c->state == CS_HELLO) {
+                if (c->in[3] != 0) {
+                    st.refused_handshake++;
+                    conn_drop(c, now);
+                    return;
+                }
+                connecting--;
+                conn_ready(c, now);
+            } else if (c->in[0] == 0x40 && c->in[1] == 2 && c->state == CS_WAITING) {
+                conn_acked(c, true, now); /* PUBACK: the broker has it */
+            } else {
+                st.bad_answer++;
+                conn_drop(c, now);
+                return;
+            }
         } else if (c->in_len) {
             struct resp r;
             int rc = resp_parse((const char *)c->in, c->in_len, sizeof(c->in), &r);
@@ -804,6 +1140,16 @@ static void conn_event(struct conn *c, uint32_t events, int64_t now)
                 st.closed++;
                 conn_drop(c, now);
             }
+        } else if (opt.proto == P_MQTT) {
+            char id[DEVICE_SZ + 8];
+            device_name(c->first_dev, id, sizeof(id));
+            c->out_len = mqtt_connect(c->out, id);
+            c->out_off = 0;
+            c->state = CS_HELLO;
+            if (!conn_flush(c)) {
+                st.closed++;
+                conn_drop(c, now);
+            }
         } else {
             connecting--;
             conn_ready(c, now);
@@ -837,8 +1183,12 @@ static void pump(int64_t until)
         die("epoll_wait: %s", strerror(errno));
     /* The clock is read for each event and each report sent, so that a slow
      * pass over many events does not make their latencies all the same. */
-    for (int i = 0; i < n; i++)
-        conn_event(evs[i].data.ptr, evs[i].events, mono_us());
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data.ptr == &ws_tag)
+            ws_read(mono_us());
+        else
+            conn_event(evs[i].data.ptr, evs[i].events, mono_us());
+    }
     /* Due reports and reconnections. */
     for (now = mono_us(); heap_n && heap[0]->due_us <= now; now = mono_us()) {
         struct conn *c = heap_pop();
@@ -858,10 +1208,10 @@ static void pump(int64_t until)
 static void run_load(void)
 {
     int64_t offered = 0;
-    if (opt.proto == P_TELTONIKA) {
+    if (opt.proto != P_OSMAND) {
         nconns = opt.devices;
         if (opt.conns && opt.conns != opt.devices)
-            note("teltonika: one connection per device, --connections ignored");
+            note("%s: one connection per device, --connections ignored", proto_names[opt.proto]);
     } else {
         nconns = opt.conns ? opt.conns : 500;
         if (nconns > opt.devices)
@@ -882,7 +1232,7 @@ static void run_load(void)
         struct conn *c = &conns[i];
         c->fd = -1;
         c->first_dev = i;
-        c->ndev = opt.proto == P_TELTONIKA ? 1 : (opt.devices - i + nconns - 1) / nconns;
+        c->ndev = opt.proto != P_OSMAND ? 1 : (opt.devices - i + nconns - 1) / nconns;
         c->period_us =
             opt.proto == P_TELTONIKA ? opt.records * 1e6 / opt.rate : 1e6 / (c->ndev * opt.rate);
         c->out_cap = out_cap;
@@ -899,6 +1249,10 @@ static void run_load(void)
     if (epfd < 0)
         die("epoll_create1: %s", strerror(errno));
 
+    /* The stream first: once thousands of HTTP connections are open, a login may wait for
+     * one of amaned's header slots. */
+    if (opt.stream_port)
+        ws_open();
     /* Every connection open (and its IMEI accepted) before the clock starts. */
     phase = PH_CONNECT;
     int64_t start = mono_us();
@@ -923,6 +1277,7 @@ static void run_load(void)
 
     phase = PH_LOAD;
     t0 = mono_us();
+    int64_t real0 = real_us() - (mono_us() - t0); /* the wall clock at t0 */
     t_measure = t0 + (int64_t)opt.warmup * 1000000;
     t_stop = t_measure + (int64_t)opt.seconds * 1000000;
     /* Each connection's first report spread over its period. */
@@ -967,16 +1322,27 @@ static void run_load(void)
                     st.closed + st.connect_failed + st.bad_answer + (uint64_t)unanswered;
     json_t *out = json_pack(
         "{ss ss si si si si si sf sI si si sI sI sI sI sf sI sI so sI so}", "tool", "ingest_load",
-        "protocol", opt.proto == P_TELTONIKA ? "teltonika" : "osmand", "devices", opt.devices,
-        "connections", nconns, "records_per_report", opt.proto == P_TELTONIKA ? opt.records : 1,
-        "io_elements", opt.proto == P_TELTONIKA ? opt.io : 0, "limit_per_device", opt.limit,
-        "rate_per_device", opt.rate, "offered_per_s", (json_int_t)offered, "warmup_s", opt.warmup,
-        "seconds", opt.seconds, "reports_sent", (json_int_t)st.sent, "positions_sent",
+        "protocol", proto_names[opt.proto], "devices", opt.devices, "connections", nconns,
+        "records_per_report", opt.proto == P_TELTONIKA ? opt.records : 1, "io_elements",
+        opt.proto == P_TELTONIKA ? opt.io : 0, "limit_per_device", opt.limit, "rate_per_device",
+        opt.rate, "offered_per_s", (json_int_t)offered, "warmup_s", opt.warmup, "seconds",
+        opt.seconds, "reports_sent", (json_int_t)st.sent, "positions_sent",
         (json_int_t)st.sent_positions, "acked_total", (json_int_t)st.acked_all, "acked",
         (json_int_t)st.acked, "rate", round(st.acked * 10.0 / opt.seconds) / 10, "per_second_min",
         (json_int_t)(opt.seconds ? smin : 0), "per_second_max", (json_int_t)smax, "latency", lat,
         "errors_total", (json_int_t)nerr, "errors", err);
     if (!out)
+        die("out of memory");
+    /* The measured window on the wall clock, to compare with the store's received_us. */
+    if (json_object_set_new(out, "window_start_us",
+                            json_integer((json_int_t)(real0 + t_measure - t0))) ||
+        json_object_set_new(out, "window_end_us", json_integer((json_int_t)(real0 + t_stop - t0))))
+        die("out of memory");
+    if (opt.stream_port &&
+        json_object_set_new(out, "stream",
+                            json_pack("{sI sI sI so}", "messages", (json_int_t)ws.messages,
+                                      "positions", (json_int_t)ws.positions, "matched",
+                                      (json_int_t)ws.matched, "latency", samples_summary(&ws.lat))))
         die("out of memory");
     char *line = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (!line)
@@ -993,9 +1359,11 @@ static void run_load(void)
  * when -1, closed on error). Returns the status, -1 on a transport error;
  * the body (NUL-terminated) in body[bodysz] if body is not NULL.
  */
-static int http_call(int *fd, const char *method, const char *path, const char *token,
+static int http_call(int port, int *fd, const char *method, const char *path, const char *token,
                      const char *json, char *body, size_t bodysz)
 {
+    struct sockaddr_in addr = server_addr;
+    addr.sin_port = htons((uint16_t)port);
     char req[REQ_MAX];
     char auth[512] = "";
     if (token)
@@ -1003,14 +1371,14 @@ static int http_call(int *fd, const char *method, const char *path, const char *
     int len = snprintf(req, sizeof(req),
                        "%s %s HTTP/1.1\r\nHost: %s:%d\r\n%sContent-Type: application/json\r\n"
                        "Content-Length: %zu\r\n\r\n%s",
-                       method, path, opt.host, opt.port, auth, strlen(json), json);
+                       method, path, opt.host, port, auth, strlen(json), json);
     if (len < 0 || (size_t)len >= sizeof(req))
         return -1;
     if (*fd < 0) {
         *fd = tcp_socket(false);
         struct timeval tv = {30, 0};
         if (*fd < 0 || setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-            connect(*fd, (struct sockaddr *)&server_addr, sizeof(server_addr)))
+            connect(*fd, (struct sockaddr *)&addr, sizeof(addr)))
             goto fail;
     }
     for (size_t off = 0; off < (size_t)len;) {
@@ -1070,15 +1438,16 @@ static void *setup_worker(void *arg)
         snprintf(unit, sizeof(unit), "BENCH-%04d", (setup.units ? j : j % opt.units) + 1);
         if (setup.units) {
             snprintf(json, sizeof(json), "{\"callsign\":\"%s\",\"kind\":\"car_patrol\"}", unit);
-            status = http_call(&fd, "POST", "/api/v1/units", setup.token, json, body, sizeof(body));
+            status = http_call(opt.port, &fd, "POST", "/api/v1/units", setup.token, json, body,
+                               sizeof(body));
             if (status == 201 || status == 409) /* made, or there from an earlier run */
                 continue;
         } else {
             device_name(j, dev, sizeof(dev));
             snprintf(json, sizeof(json), "{\"device\":\"%s\",\"protocol\":\"%s\",\"unit\":\"%s\"}",
                      dev, opt.setup, unit);
-            status =
-                http_call(&fd, "POST", "/api/v1/devices", setup.token, json, body, sizeof(body));
+            status = http_call(opt.port, &fd, "POST", "/api/v1/devices", setup.token, json, body,
+                               sizeof(body));
             if (status == 201)
                 continue;
         }
@@ -1112,8 +1481,10 @@ static void run_setup(void)
         opt.proto = P_OSMAND;
     else if (strcmp(opt.setup, "teltonika") == 0)
         opt.proto = P_TELTONIKA;
+    else if (strcmp(opt.setup, "mqtt") == 0)
+        opt.proto = P_MQTT;
     else
-        die("--setup takes osmand or teltonika");
+        die("--setup takes osmand, teltonika or mqtt");
     int64_t start = mono_us();
     char json[512], body[2048];
     json_t *cred = json_pack("{ss ss}", "username", opt.user, "password", opt.password);
@@ -1123,7 +1494,8 @@ static void run_setup(void)
         die("bad credentials");
     free(cs);
     int fd = -1;
-    int status = http_call(&fd, "POST", "/api/v1/auth/login", NULL, json, body, sizeof(body));
+    int status =
+        http_call(opt.port, &fd, "POST", "/api/v1/auth/login", NULL, json, body, sizeof(body));
     if (fd >= 0)
         close(fd);
     json_t *ans = status == 200 ? json_loads(body, 0, NULL) : NULL;
@@ -1148,8 +1520,9 @@ static void run_setup(void)
 
 static void usage(FILE *f)
 {
-    fputs("usage: ingest_load --protocol osmand|teltonika --port P [options]\n"
-          "       ingest_load --setup osmand|teltonika --port API_PORT [--units N] [--devices D]\n"
+    fputs("usage: ingest_load --protocol osmand|teltonika|mqtt --port P [options]\n"
+          "       ingest_load --setup osmand|teltonika|mqtt --port API_PORT [--units N] "
+          "[--devices D]\n"
           "  --host A             server address (127.0.0.1)\n"
           "  --port P             the OsmAnd or Teltonika port (with --setup: the API port)\n"
           "  --devices N          devices (2000); Teltonika opens one connection each\n"
@@ -1163,7 +1536,10 @@ static void usage(FILE *f)
           "  --drain S            how long to wait for the last answers (5)\n"
           "  --acked FILE         write device,time_us of every acknowledged position\n"
           "  --units N            with --setup: units BENCH-0001... to make (100)\n"
-          "  --user U --password P  with --setup: the admin account\n",
+          "  --user U --password P  with --setup: the admin account\n"
+          "  --stream-port P      the API port: also measure report -> WebSocket stream latency\n"
+          "                       (/api/v1/stream, avl.positions; --units must be the setup's)\n"
+          "  --stream-user U --stream-password P  who watches the stream (dispatcher)\n",
           f);
 }
 
@@ -1187,6 +1563,9 @@ int main(int argc, char **argv)
         {"units", required_argument, NULL, 'u'},
         {"user", required_argument, NULL, 'U'},
         {"password", required_argument, NULL, 'W'},
+        {"stream-port", required_argument, NULL, 'T'},
+        {"stream-user", required_argument, NULL, 'V'},
+        {"stream-password", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
@@ -1199,8 +1578,10 @@ int main(int argc, char **argv)
                 opt.proto = P_OSMAND;
             else if (strcmp(optarg, "teltonika") == 0)
                 opt.proto = P_TELTONIKA;
+            else if (strcmp(optarg, "mqtt") == 0)
+                opt.proto = P_MQTT;
             else
-                die("--protocol takes osmand or teltonika");
+                die("--protocol takes osmand, teltonika or mqtt");
             have_proto = true;
             break;
         case 'h':
@@ -1254,6 +1635,15 @@ int main(int argc, char **argv)
             break;
         case 'W':
             opt.password = optarg;
+            break;
+        case 'T':
+            opt.stream_port = int_arg("stream-port", optarg, 1, 65535);
+            break;
+        case 'V':
+            opt.stream_user = optarg;
+            break;
+        case 'X':
+            opt.stream_password = optarg;
             break;
         case 'H':
             usage(stdout);

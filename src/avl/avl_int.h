@@ -43,7 +43,8 @@ struct avl {
     pthread_mutex_t mu; /* the registry, the rates and the open batch */
     struct device **buckets;
     size_t nbuckets, ndevices;
-    struct batch *open; /* fixes waiting for the next flush */
+    struct batch *open;  /* fixes waiting for the next flush */
+    struct batch *spare; /* a written batch kept with its arrays for the next one */
 
     pthread_t thread;
     bool started, stopping;

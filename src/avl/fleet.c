@@ -50,6 +50,30 @@ const struct store_migration avl_migrations[] = {
      " created_by TEXT NOT NULL);"
      "CREATE TABLE avl_geofence_inside (geofence_id INTEGER NOT NULL, unit TEXT NOT NULL,"
      " PRIMARY KEY (geofence_id, unit)) WITHOUT ROWID;"},
+    /*
+     * The trail clustered by time: a batch is the positions of the last moments of every
+     * device, so keyed (time_us, device) it lands on the few pages at the end of the table,
+     * where the rowid table and its (device, time_us) index spread it over one page per
+     * device (bench/ingest: 1.8 to 2.4 KB written per 150-byte position). The key keeps one
+     * position per device and time; the trail reads (unit, time_us).
+     */
+    {"avl", 4,
+     "CREATE TABLE avl_positions_by_time ("
+     "  time_us INTEGER NOT NULL,"
+     "  device TEXT NOT NULL,"
+     "  unit TEXT NOT NULL,"
+     "  received_us INTEGER NOT NULL,"
+     "  lat REAL NOT NULL, lon REAL NOT NULL,"
+     "  speed_mps REAL, heading REAL, altitude REAL, accuracy REAL, satellites INTEGER,"
+     "  attrs TEXT,"
+     "  PRIMARY KEY (time_us, device)) WITHOUT ROWID;"
+     "INSERT INTO avl_positions_by_time(time_us, device, unit, received_us, lat, lon, speed_mps,"
+     "  heading, altitude, accuracy, satellites, attrs)"
+     "  SELECT time_us, device, unit, received_us, lat, lon, speed_mps, heading, altitude,"
+     "  accuracy, satellites, attrs FROM avl_positions ORDER BY time_us, device;"
+     "DROP TABLE avl_positions;"
+     "ALTER TABLE avl_positions_by_time RENAME TO avl_positions;"
+     "CREATE INDEX avl_positions_unit_time ON avl_positions(unit, time_us);"},
 };
 const size_t avl_nmigrations = sizeof(avl_migrations) / sizeof(avl_migrations[0]);
 
@@ -298,15 +322,23 @@ void avl_stream(struct avl *a, struct http_server *srv)
 
 /* ---------------------------------------------------------------- batches */
 
+/* Empties a batch, keeping its arrays. */
+static void batch_clear(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->rows[i].attrs);
+    b->n = b->nw = 0;
+    free(b->cmd.answer);
+    b->cmd.answer = NULL;
+}
+
 static void batch_free(struct batch *b)
 {
     if (!b)
         return;
-    for (size_t i = 0; i < b->n; i++)
-        free(b->rows[i].attrs);
+    batch_clear(b);
     free(b->rows);
     free(b->waiters);
-    free(b->cmd.answer);
     free(b);
 }
 
@@ -373,19 +405,31 @@ static void batch_done(struct store_cmd *cmd)
     for (size_t i = 0; i < b->nw; i++)
         b->waiters[i].fn(b->waiters[i].arg, cmd->rc);
     struct avl *a = b->avl;
-    batch_free(b);
-    /* The writer is free: the positions that came meanwhile can go at once. */
+    /* Kept for the next batch: its arrays, grown to a batch's size, are not allocated and
+     * faulted in again for every batch. */
+    batch_clear(b);
     pthread_mutex_lock(&a->mu);
+    if (!a->spare) {
+        a->spare = b;
+        b = NULL;
+    }
+    /* The writer is free: the positions that came meanwhile can go at once. */
     a->inflight--;
     pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
+    batch_free(b);
 }
 
+/* A batch for the intake: the spare one if there is one; called with a->mu held. */
 static struct batch *batch_new(struct avl *a)
 {
-    struct batch *b = calloc(1, sizeof(*b));
-    if (!b)
+    struct batch *b = a->spare;
+    if (b) {
+        a->spare = NULL;
+        b->cmd = (struct store_cmd){0};
+    } else if (!(b = calloc(1, sizeof(*b)))) {
         return NULL;
+    }
     b->avl = a;
     b->cmd.apply = batch_apply;
     b->cmd.actor = "avl";
@@ -597,6 +641,7 @@ void avl_free(struct avl *a)
     free(a->live);
     avl_fences_free(&a->fences);
     batch_free(a->open);
+    batch_free(a->spare);
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);
     free(a);
@@ -732,7 +777,7 @@ static int read_trail(struct store_conn *c, void *arg)
     return store_query(c,
                        "SELECT time_us, lat, lon, speed_mps, heading, device FROM avl_positions"
                        " WHERE unit = ? AND time_us >= ? AND time_us < ?"
-                       " ORDER BY time_us, id LIMIT ?",
+                       " ORDER BY time_us, device LIMIT ?",
                        trail_row, t, "tiii", t->unit, t->from, t->to, (int64_t)t->limit);
 }
 

@@ -10,6 +10,8 @@
  * acknowledged with its record count when all its records are durable,
  * and a packet that cannot be taken whole is not acknowledged (the tracker
  * sends it again; the trail keeps one position per device and time).
+ * Records older than 7 days are acknowledged with their packet and
+ * dropped (amane_avl_stale_dropped_total).
  */
 #include <math.h>
 #include <stdio.h>
@@ -170,9 +172,15 @@ static void tlt_close(void *arg, void *state)
     free(state);
 }
 
+static struct am_counter c_tlt_stale = {
+    "amane_avl_stale_dropped_total",
+    "Teltonika records older than 7 days: acknowledged with their packet and dropped", NULL, 0,
+    NULL};
+
 /* Takes one decoded packet: ingests its positions, acknowledges it once they are durable. */
 static int tlt_packet(struct tlt_conn *c, struct avl_fix *fixes, size_t n)
 {
+    int64_t oldest_us = am_now_us() - AVL_PAST_S * 1000000LL;
     struct tlt_ack *k = calloc(1, sizeof(*k));
     if (!k) {
         for (size_t i = 0; i < n; i++)
@@ -186,6 +194,12 @@ static int tlt_packet(struct tlt_conn *c, struct avl_fix *fixes, size_t n)
     k->count = (uint32_t)n;
     for (size_t i = 0; i < n; i++) {
         if (isnan(fixes[i].lat)) { /* a record without a fix: acknowledged, not a position */
+            avl_fix_release(&fixes[i]);
+            continue;
+        }
+        /* Too old for the trail: acknowledged, or the tracker would resend it for ever. */
+        if (fixes[i].time_us < oldest_us) {
+            am_counter_add(&c_tlt_stale, 1);
             avl_fix_release(&fixes[i]);
             continue;
         }
@@ -228,8 +242,11 @@ static int tlt_data(void *arg, void *state, const uint8_t *in, size_t len)
     while (c->len) {
         size_t n = 0;
         char why[160];
-        int rc = avl_tlt_decode(c->buf, c->len, c->imei, am_now_us(), fixes, AVL_TLT_MAX_RECORDS,
-                                &n, &used, why, sizeof(why));
+        /* Room for the packet's record count once the header says it (the decoder clears
+         * every slot it is given: 255 of them for a packet of 10 cost more than its records). */
+        size_t room = c->len > 9 ? c->buf[9] : AVL_TLT_MAX_RECORDS;
+        int rc = avl_tlt_decode(c->buf, c->len, c->imei, am_now_us(), fixes, room, &n, &used, why,
+                                sizeof(why));
         if (rc == AVL_NEED_MORE)
             return 0;
         if (rc) {
@@ -249,6 +266,11 @@ static const struct http_raw_ops tlt_ops = {tlt_open, tlt_data, tlt_close};
 int avl_listen(struct avl *a, struct http_server *srv, int osmand_port, int *osmand_bound,
                int teltonika_port, int *teltonika_bound)
 {
+    static bool registered;
+    if (!registered) {
+        registered = true;
+        am_counter_register(&c_tlt_stale);
+    }
     int rc = 0;
     if (osmand_port >= 0)
         rc = http_listen(srv, "osmand", osmand_port, osmand_request, a, osmand_bound);

@@ -18,8 +18,12 @@
  * a fix would block everything the unit sends after it. Callers therefore
  * tell such a record by isnan(lat). A record with satellites 0 and other
  * coordinates is the last known position; it is kept as it is, satellites
- * 0, for the consumer to judge. Coordinates off the Earth or a time out of
- * the window refuse the whole packet, as avl.h says; a speed, angle or
+ * 0, for the consumer to judge. A record older than the window (AVL_PAST_S:
+ * a tracker back after a week without network, or one whose clock was
+ * never set) is decoded too and returned with its time as it is, every
+ * other check passed: the caller acknowledges it and drops it, since a
+ * refusal would make the tracker resend it for ever. Coordinates off the
+ * Earth or a time ahead of the window refuse the whole packet; a speed, angle or
  * altitude out of range only becomes NAN. More records than the caller has
  * room for is AM_ETOOBIG. Attributes are "priority", "event_io" and
  * "io<ID>"; past AVL_MAX_ATTRS the rest are dropped and "attrs_dropped"
@@ -260,6 +264,9 @@ static int decode_record(struct tlt_reader *r, size_t w, size_t index, const cha
     struct avl_fix probe = *f;
     if (no_fix)
         probe.lat = probe.lon = 1.0;
+    /* Too old is for the caller to drop, once acknowledged: the rest must still pass. */
+    if (probe.time_us < now_us - AVL_PAST_S * 1000000LL)
+        probe.time_us = now_us;
     char reason[128];
     if (avl_fix_check(&probe, now_us, reason, sizeof(reason)))
         return am_why(why, whysz, AM_EINVAL, "record %zu: %s", index, reason);

@@ -18,6 +18,10 @@
 
 #define IDEM_TTL_US (24LL * 3600 * 1000000)
 #define POLL_US     500000
+/* Checkpoints: at most one every CKPT_GAP_US after commits (a page written by several
+ * commits is copied once), and one that restarts the log once it holds CKPT_RESTART pages. */
+#define CKPT_GAP_US  200000
+#define CKPT_RESTART 8192
 
 struct store {
     char *path;
@@ -52,6 +56,13 @@ struct store {
 
     int64_t committed_seq;    /* atomic */
     struct store_stats stats; /* atomic fields */
+
+    /* The checkpointer: its own connection and thread, woken by commits. */
+    struct store_conn ckpt;
+    pthread_t ckpt_thread;
+    bool ckpt_started, ckpt_due, ckpt_stopping; /* under cmu */
+    pthread_mutex_t cmu;
+    pthread_cond_t ccv;
 };
 
 static const struct store_migration core_migrations[] = {
@@ -522,6 +533,68 @@ static void publish(struct store *st)
     drop_events_from(st, 0);
 }
 
+/* ------------------------------------------------------------- checkpoints */
+
+/* Tells the checkpointer that the log grew; called by the writer after a commit. */
+static void checkpoint_due(struct store *st)
+{
+    if (!st->ckpt_started)
+        return;
+    pthread_mutex_lock(&st->cmu);
+    if (!st->ckpt_due) {
+        st->ckpt_due = true;
+        pthread_cond_signal(&st->ccv);
+    }
+    pthread_mutex_unlock(&st->cmu);
+}
+
+/*
+ * The checkpointer: copies what the writer committed from the log into the
+ * database, off the writer's thread, so that a group commit costs one fsync
+ * of the log and nothing else. A passive checkpoint waits for no one; the
+ * writer starts the log again from its beginning when a checkpoint has
+ * caught up with it. Under a sustained load it seldom catches up, so once
+ * the log holds CKPT_RESTART pages the checkpoint restarts it, holding the
+ * writer back for as long as it takes to copy the pages not copied yet.
+ * Durability is unchanged: a commit is durable once its log frames are
+ * synced (synchronous=FULL), and a checkpoint syncs the database before
+ * the log may be reused.
+ */
+static void *checkpointer_main(void *arg)
+{
+    struct store *st = arg;
+    int64_t last_us = 0;
+    pthread_mutex_lock(&st->cmu);
+    while (!st->ckpt_stopping) {
+        if (!st->ckpt_due) {
+            pthread_cond_wait(&st->ccv, &st->cmu);
+            continue;
+        }
+        int64_t wait_us = last_us + CKPT_GAP_US - am_mono_us();
+        if (wait_us > 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += (long)(wait_us % 1000000) * 1000;
+            ts.tv_sec += wait_us / 1000000 + ts.tv_nsec / 1000000000;
+            ts.tv_nsec %= 1000000000;
+            pthread_cond_timedwait(&st->ccv, &st->cmu, &ts);
+            continue;
+        }
+        st->ckpt_due = false;
+        pthread_mutex_unlock(&st->cmu);
+        last_us = am_mono_us();
+        int log_pages = 0, done_pages = 0;
+        int rc = st->be->checkpoint(st->ckpt.h, false, &log_pages, &done_pages);
+        if ((!rc || rc == AM_EBUSY) && log_pages >= CKPT_RESTART)
+            rc = st->be->checkpoint(st->ckpt.h, true, &log_pages, &done_pages);
+        if (rc && rc != AM_EBUSY)
+            am_warn("store", "checkpoint failed", "err=\"%s\"", am_strerror(rc));
+        pthread_mutex_lock(&st->cmu);
+    }
+    pthread_mutex_unlock(&st->cmu);
+    return NULL;
+}
+
 static void run_batch(struct store *st, struct store_cmd *batch, size_t n)
 {
     void *h = st->writer.h;
@@ -569,6 +642,8 @@ static void run_batch(struct store *st, struct store_cmd *batch, size_t n)
         publish(st);
     }
     complete(st, batch);
+    if (!rc)
+        checkpoint_due(st);
 }
 
 /* When idle: publish what other processes appended, and forget old idempotency keys. */
@@ -825,6 +900,8 @@ int store_open(struct store **out, const struct store_opts *o)
     pthread_cond_init(&st->rcv, NULL);
     pthread_mutex_init(&st->qmu, NULL);
     pthread_cond_init(&st->qcv, NULL);
+    pthread_mutex_init(&st->cmu, NULL);
+    pthread_cond_init(&st->ccv, NULL);
     st->writer = (struct store_conn){.be = st->be, .st = st};
     int rc = st->path ? 0 : AM_ENOMEM;
     if (!rc)
@@ -852,6 +929,17 @@ int store_open(struct store **out, const struct store_opts *o)
         c->next = st->rfree;
         st->rfree = c;
     }
+    if (st->be->checkpoint) {
+        st->ckpt = (struct store_conn){.be = st->be, .st = st};
+        rc = st->be->open(st->path, true, st->sync_full, &st->ckpt.h);
+        if (rc)
+            goto err;
+        if (pthread_create(&st->ckpt_thread, NULL, checkpointer_main, st)) {
+            rc = AM_ENOMEM;
+            goto err;
+        }
+        st->ckpt_started = true;
+    }
     if (pthread_create(&st->writer_thread, NULL, writer_main, st)) {
         rc = AM_ENOMEM;
         goto err;
@@ -874,6 +962,15 @@ void store_close(struct store *st)
     pthread_mutex_unlock(&st->qmu);
     if (st->writer_started)
         pthread_join(st->writer_thread, NULL);
+    if (st->ckpt_started) {
+        pthread_mutex_lock(&st->cmu);
+        st->ckpt_stopping = true;
+        pthread_cond_signal(&st->ccv);
+        pthread_mutex_unlock(&st->cmu);
+        pthread_join(st->ckpt_thread, NULL);
+    }
+    if (st->ckpt.h)
+        st->be->close(st->ckpt.h);
     for (int i = 0; i < st->nreaders; i++)
         st->be->close(st->readers[i].h);
     free(st->readers);
@@ -884,6 +981,8 @@ void store_close(struct store *st)
     pthread_cond_destroy(&st->rcv);
     pthread_mutex_destroy(&st->qmu);
     pthread_cond_destroy(&st->qcv);
+    pthread_mutex_destroy(&st->cmu);
+    pthread_cond_destroy(&st->ccv);
     free(st->path);
     free(st);
 }

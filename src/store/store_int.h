@@ -32,6 +32,14 @@ struct store_backend {
     int64_t (*last_id)(void *h);
     /* Starts a write transaction that excludes other writers. */
     int (*begin_write)(void *h);
+    /*
+     * Copies committed pages from the write-ahead log into the database on a
+     * connection of its own (not the writer's): `restart` also waits for the
+     * writer and the readers so that the log starts again from its beginning.
+     * Sets *log_pages to the pages in the log and *done_pages to those copied.
+     * NULL for a backend without a log to checkpoint.
+     */
+    int (*checkpoint)(void *h, bool restart, int *log_pages, int *done_pages);
     int64_t (*row_i64)(void *row, int col);
     double (*row_double)(void *row, int col);
     const char *(*row_text)(void *row, int col);

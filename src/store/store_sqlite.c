@@ -2,7 +2,12 @@
 /*
  * store_sqlite.c - the embedded SQLite backend: WAL, foreign keys,
  * synchronous=FULL by default, a prepared-statement cache per connection.
+ * The writer never checkpoints (wal_autocheckpoint=0): SQLite's automatic
+ * checkpoint would run on the writer thread after almost every group commit
+ * (a read-back of the log, a copy and a second fsync), so store.c runs
+ * checkpoints from a connection and a thread of their own instead.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +53,17 @@ static int map_rc(sqlite3 *db, int rc, const char *what)
     }
 }
 
+/* Once per process, before SQLite starts: no memory statistics, which take a global mutex
+ * around every allocation of every connection. */
+static void sq_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *path, bool writer, bool sync_full, void **out)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sq_configure);
     struct sq_conn *c = calloc(1, sizeof(*c));
     if (!c)
         return AM_ENOMEM;
@@ -70,8 +84,8 @@ static int sq_open(const char *path, bool writer, bool sync_full, void **out)
              "%sPRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA synchronous=%s;"
              " PRAGMA cache_size=-16384;"
              "PRAGMA temp_store=MEMORY;%s",
-             writer ? "PRAGMA journal_mode=WAL; " : "", sync_full ? "FULL" : "NORMAL",
-             writer ? "" : " PRAGMA query_only=1;");
+             writer ? "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; " : "",
+             sync_full ? "FULL" : "NORMAL", writer ? "" : " PRAGMA query_only=1;");
     char *err = NULL;
     rc = sqlite3_exec(c->db, pragmas, NULL, NULL, &err);
     if (rc != SQLITE_OK) {
@@ -229,6 +243,21 @@ static int sq_begin_write(void *h)
     return sq_script(h, "BEGIN IMMEDIATE");
 }
 
+static int sq_checkpoint(void *h, bool restart, int *log_pages, int *done_pages)
+{
+    struct sq_conn *c = h;
+    *log_pages = *done_pages = 0;
+    /* A restart holds the writer back while it waits for readers: not for long. */
+    sqlite3_busy_timeout(c->db, restart ? 250 : 10000);
+    int rc = sqlite3_wal_checkpoint_v2(
+        c->db, NULL, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, log_pages,
+        done_pages);
+    /* Busy: a reader or the writer kept it from finishing; the next one goes on. */
+    if ((rc & 0xff) == SQLITE_BUSY)
+        return AM_EBUSY;
+    return rc == SQLITE_OK ? 0 : map_rc(c->db, rc, "checkpoint");
+}
+
 static int64_t sq_row_i64(void *row, int col)
 {
     return sqlite3_column_int64(row, col);
@@ -266,6 +295,7 @@ const struct store_backend store_sqlite_backend = {
     .changes = sq_changes,
     .last_id = sq_last_id,
     .begin_write = sq_begin_write,
+    .checkpoint = sq_checkpoint,
     .row_i64 = sq_row_i64,
     .row_double = sq_row_double,
     .row_text = sq_row_text,

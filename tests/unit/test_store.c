@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -1128,6 +1129,42 @@ static int run_sql_cmd(struct store *st, const char *sql)
     return rc;
 }
 
+/*
+ * The writer never checkpoints: a thread of the store does, soon after the
+ * commits, so the pages reach the database file while the store is open (a
+ * few hundred pages, which SQLite's automatic checkpoint would have left in
+ * the log until 1,000), and a reader sees everything throughout.
+ */
+static void test_checkpoints_off_the_writer(void **state)
+{
+    struct fixture *f = *state;
+    open_default(f, 64);
+    struct stat before;
+    assert_int_equal(stat(f->path, &before), 0);
+    char sql[256];
+    for (int i = 0; i < 200; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO items(name, note) VALUES ('ck-%d', printf('%%.3000c', 'x'))", i);
+        assert_int_equal(run_sql_cmd(f->st, sql), 0);
+    }
+    /* At most 200 ms after the last commit, plus the copy itself. */
+    struct stat after = before;
+    for (int t = 0; t < 100 && after.st_size < before.st_size + 200 * 3000; t++) {
+        usleep(20000);
+        assert_int_equal(stat(f->path, &after), 0);
+    }
+    assert_true(after.st_size >= before.st_size + 200 * 3000);
+    assert_int_equal(read_i64(f->st, "SELECT count(*) FROM items WHERE name LIKE ?", "ck-%"), 200);
+    /* Through a connection of another process's kind: the same rows, from the file. */
+    sqlite3 *db = raw_open(f->path);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM items", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 200);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static void test_append_only_triggers(void **state)
 {
     struct fixture *f = *state;
@@ -1361,8 +1398,8 @@ static void test_concurrent_writers_batch_of_one(void **state)
 static void test_canonical_matches_jansson(void **state)
 {
     (void)state;
-    static const char *const strs[] = {"cli:root", "", "a\"b\\c/d", "\n\t\r\b\f",
-                                       "\x01\x1f\x7f", "محمد · Mohammed ⵜⴰⵎⴰⵣⵉⵖⵜ 🚓"};
+    static const char *const strs[] = {
+        "cli:root", "", "a\"b\\c/d", "\n\t\r\b\f", "\x01\x1f\x7f", "محمد · Mohammed ⵜⴰⵎⴰⵣⵉⵖⵜ 🚓"};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         struct am_buf b;
         am_buf_init(&b, 0);
@@ -1370,8 +1407,8 @@ static void test_canonical_matches_jansson(void **state)
         json_t *js = json_string(strs[i]);
         char *q = json_dumps(js, JSON_ENCODE_ANY);
         char want[512];
-        snprintf(want, sizeof(want),
-                 "{\"actor\":%s,\"data\":{},\"seq\":5,\"ts\":7,\"type\":%s}", q, q);
+        snprintf(want, sizeof(want), "{\"actor\":%s,\"data\":{},\"seq\":5,\"ts\":7,\"type\":%s}", q,
+                 q);
         assert_string_equal(b.data, want);
         free(q);
         json_decref(js);
@@ -1399,6 +1436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nested_queries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_batch_of_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints_off_the_writer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
