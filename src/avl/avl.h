@@ -126,9 +126,10 @@ int avl_tlt_handshake(const uint8_t *buf, size_t len, char imei[16], size_t *use
  * every fix is released. A record at (0, 0) is a device without a fix: it
  * comes back with lat, lon, speed, heading and altitude NAN and its IO
  * elements, counts in the acknowledgement, and is not a position to ingest.
- * Speed, heading or altitude out of range become NAN. (A record older than
- * AVL_PAST_S refuses the whole packet, so a tracker offline for over a week
- * resends it forever: to be acknowledged and dropped instead.)
+ * Speed, heading or altitude out of range become NAN. A record older than
+ * AVL_PAST_S comes back with its own time: the listener acknowledges it
+ * with the others and drops it (amane_avl_stale_dropped_total), so a
+ * tracker back after more than a week offline empties its memory.
  */
 int avl_tlt_decode(const uint8_t *buf, size_t len, const char *imei, int64_t now_us,
                    struct avl_fix *fixes, size_t max, size_t *nfix, size_t *used, char *why,
@@ -250,7 +251,7 @@ bool avl_device_registered(struct avl *a, const char *device, enum avl_protocol 
 /*
  * Puts the units' latest positions on the stream as live state: a message
  * {"type": "avl.positions", "units": [{unit, lat, lon, time, speed_mps?,
- * heading?}]} of the units that moved, at most twice a second per client,
+ * heading?}]} of the units that moved, each unit at most twice a second,
  * for admins, supervisors, dispatchers and patrols.
  */
 void avl_stream(struct avl *a, struct http_server *srv);

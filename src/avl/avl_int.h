@@ -23,11 +23,17 @@ struct avl_fences {
     size_t n, cap;
 };
 
-/* A unit's latest position, for the stream (live state). */
+/*
+ * A unit's latest position, for the stream (live state). `gen` moves at most
+ * every LIVE_UNIT_US per unit, so a client sees each unit at most twice a
+ * second; a newer position that came sooner waits (`deferred`) and is
+ * published when that time has passed.
+ */
 struct live_unit {
     struct live_unit *next;
     char unit[32];
-    int64_t time_us, gen;
+    int64_t time_us, gen, gen_us; /* gen_us: when gen last moved (monotonic) */
+    bool deferred;
     double lat, lon, speed_mps, heading_deg;
 };
 
@@ -39,6 +45,8 @@ struct avl {
     struct live_unit **live; /* hash of units by callsign, under mu */
     size_t nlive_buckets;
     int64_t live_gen, live_told;
+    int64_t live_told_us; /* when the stream was last told (monotonic) */
+    size_t live_deferred; /* units with a position not published yet */
 
     pthread_mutex_t mu; /* the registry, the rates and the open batch */
     struct device **buckets;

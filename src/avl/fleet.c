@@ -239,6 +239,46 @@ size_t avl_devices_of(struct avl *a, const char *unit, enum avl_protocol p,
 
 /* ---------------------------------------------------------------- live positions */
 
+/*
+ * The stream's pace: each unit at most twice a second (LIVE_UNIT_US), and
+ * the clients told of a change at most every LIVE_TELL_US, so that a
+ * position reaches the consoles within tens of milliseconds without a
+ * wake-up of the event loop per report.
+ */
+#define LIVE_UNIT_US   500000
+#define LIVE_TELL_US   20000
+#define LIVE_CLIENT_MS 40
+
+/* Publishes a unit's position to the stream (a->mu held). */
+static void live_publish(struct avl *a, struct live_unit *u, int64_t now)
+{
+    u->gen = ++a->live_gen;
+    u->gen_us = now;
+    if (u->deferred) {
+        u->deferred = false;
+        a->live_deferred--;
+    }
+}
+
+/* Tells the stream of new positions, at most every LIVE_TELL_US (a->mu held). */
+static void live_tell(struct avl *a, int64_t now)
+{
+    if (a->srv && a->live_told != a->live_gen && now - a->live_told_us >= LIVE_TELL_US) {
+        a->live_told = a->live_gen;
+        a->live_told_us = now;
+        http_stream_live_changed(a->srv);
+    }
+}
+
+/* Publishes the deferred positions whose unit may be shown again (a->mu held). */
+static void live_sweep(struct avl *a, int64_t now)
+{
+    for (size_t i = 0; a->live_deferred && i < a->nlive_buckets; i++)
+        for (struct live_unit *u = a->live[i]; u; u = u->next)
+            if (u->deferred && now - u->gen_us >= LIVE_UNIT_US)
+                live_publish(a, u, now);
+}
+
 /* Keeps the unit's newest position for the stream; called with a->mu held. */
 static void live_put(struct avl *a, const char *unit, const struct avl_fix *f)
 {
@@ -263,7 +303,14 @@ static void live_put(struct avl *a, const char *unit, const struct avl_fix *f)
     u->lon = f->lon;
     u->speed_mps = f->speed_mps;
     u->heading_deg = f->heading_deg;
-    u->gen = ++a->live_gen;
+    int64_t now = am_mono_us();
+    if (!u->gen || now - u->gen_us >= LIVE_UNIT_US) {
+        live_publish(a, u, now);
+        live_tell(a, now);
+    } else if (!u->deferred) {
+        u->deferred = true;
+        a->live_deferred++;
+    }
 }
 
 int avl_live_position(struct avl *a, const char *unit, double *lat, double *lon)
@@ -317,7 +364,7 @@ done:
 void avl_stream(struct avl *a, struct http_server *srv)
 {
     a->srv = srv;
-    http_stream_live(srv, live_render, a, 500);
+    http_stream_live(srv, live_render, a, LIVE_CLIENT_MS);
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -469,10 +516,17 @@ static void *flusher(void *arg)
         bool pending = a->open && a->open->n;
         bool go = pending &&
                   (a->inflight == 0 || a->open->n >= (size_t)a->o.max_batch || now >= deadline);
+        live_sweep(a, now);
+        live_tell(a, now);
         if (!go) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             long wait_ms = pending ? (long)((deadline - now) / 1000) + 1 : a->o.flush_ms;
+            /* Positions not told or not published yet: look again soon. */
+            if (a->live_told != a->live_gen)
+                wait_ms = wait_ms < LIVE_TELL_US / 1000 ? wait_ms : LIVE_TELL_US / 1000;
+            else if (a->live_deferred)
+                wait_ms = wait_ms < 100 ? wait_ms : 100;
             ts.tv_nsec += wait_ms * 1000000L;
             ts.tv_sec += ts.tv_nsec / 1000000000L;
             ts.tv_nsec %= 1000000000L;
@@ -480,10 +534,6 @@ static void *flusher(void *arg)
             continue;
         }
         flush_locked(a);
-        if (a->srv && a->live_told != a->live_gen) {
-            a->live_told = a->live_gen;
-            http_stream_live_changed(a->srv);
-        }
     }
     flush_locked(a);
     pthread_mutex_unlock(&a->mu);

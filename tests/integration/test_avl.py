@@ -311,6 +311,8 @@ class AvlTest(h.ServerTestCase):
                 status, _ = self.osmand.send(query="id=traccar-live&lat=%.5f&lon=-7.5898" %
                                              (33.5731 + i * 1e-4))
                 self.assertEqual(status, 200)
+                if i == 0:
+                    first_ack = time.monotonic()
                 time.sleep(max(0.0, start + (i + 1) / 6.0 - time.monotonic()))
             time.sleep(h.scaled(1.5))
             stop.set()
@@ -321,6 +323,8 @@ class AvlTest(h.ServerTestCase):
         gaps = [b - a for a, b in zip(times, times[1:])]
         self.assertTrue(all(g > 0.3 for g in gaps), "at most 2 updates a second: %r" % gaps)
         self.assertLess(len(frames), 12, "coalesced")
+        # Prompt: the first position is on the stream about as soon as it is acknowledged.
+        self.assertLess(times[0] - first_ack, h.scaled(0.25), "the first position came late")
         # An analyst's stream carries no positions.
         self.srv.token("analyst")
         with self.srv.stream(headers={"Authorization": "Bearer " + self.srv.token("analyst")}) as ws:
