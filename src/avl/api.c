@@ -5,6 +5,7 @@
  * trail. The devices themselves speak their own protocols on their own
  * ports (listeners.c), not this API.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,39 @@ static void trail(struct http_req *req, struct http_resp *resp, void *arg)
                         "points", pts));
 }
 
+/* A query argument as a finite number, or `dflt` when absent; NAN when malformed. */
+static double num_arg(struct http_req *req, const char *name, double dflt)
+{
+    const char *v = http_arg(req, name);
+    char *end;
+    if (!v)
+        return dflt;
+    double d = strtod(v, &end);
+    return *v && !*end && isfinite(d) ? d : NAN;
+}
+
+static void units_near(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    double lat = num_arg(req, "lat", NAN), lon = num_arg(req, "lon", NAN);
+    double radius = num_arg(req, "radius_m", 2000);
+    const char *limit_s = http_arg(req, "limit");
+    int64_t limit = 20;
+    if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) ||
+        !(radius >= 1 && radius <= 200000) || (limit_s && am_parse_i64(limit_s, 1, 500, &limit))) {
+        http_problem(resp, req, 422, "validation", "Invalid request",
+                     "lat in [-90, 90] and lon in [-180, 180] are required; radius_m in [1, "
+                     "200000] (default 2000); limit an integer in [1, 500] (default 20)");
+        return;
+    }
+    json_t *items = NULL;
+    int rc = avl_units_near(arg, lat, lon, radius, (size_t)limit, &items);
+    if (rc) {
+        http_problem_err(resp, req, rc, NULL);
+        return;
+    }
+    http_json(resp, 200, json_pack("{so}", "items", items));
+}
+
 static void add_geofence(struct http_req *req, struct http_resp *resp, void *arg)
 {
     char why[256] = "";
@@ -134,6 +168,7 @@ int avl_routes(struct http_server *srv, struct avl *a)
         rc ? rc
            : http_route(srv, HTTP_DELETE, "/api/v1/devices/{device}", COMMAND, 0, unbind_device, a);
     rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/units/{callsign}/trail", FIELD, 0, trail, a);
+    rc = rc ? rc : http_route(srv, HTTP_GET, "/api/v1/units/near", FIELD, 0, units_near, a);
     rc =
         rc ? rc
            : http_route(srv, HTTP_POST, "/api/v1/geofences", ROOM, HTTP_JSON_BODY, add_geofence, a);

@@ -211,6 +211,14 @@ int avl_device_set(struct avl *a, const char *actor, const char *device, const c
 int avl_device_list(struct avl *a, json_t **out);
 
 /* A unit's positions in [from, to), oldest first, at most `limit` (1..20000). */
+/*
+ * The units within radius_m of (lat, lon), nearest first, at most `max`:
+ * [{unit, lat, lon, time, distance_m}] from the spatial grid of their
+ * latest positions (devices' reports, and the last known at start).
+ */
+int avl_units_near(struct avl *a, double lat, double lon, double radius_m, size_t max,
+                   json_t **out);
+
 int avl_trail(struct avl *a, const char *unit, int64_t from_us, int64_t to_us, int limit,
               json_t **out);
 

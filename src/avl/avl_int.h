@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "avl/avl.h"
+#include "avl/grid.h"
 #include "cad/cad.h"
 #include "core/core.h"
 #include "store/store.h"
@@ -46,6 +47,7 @@ struct avl {
     size_t nlive_buckets;
     int64_t live_gen, live_told;
     int64_t live_told_us; /* when the stream was last told (monotonic) */
+    struct avl_grid grid; /* the units' latest positions, for "who is near", under mu */
     size_t live_deferred; /* units with a position not published yet */
 
     pthread_mutex_t mu; /* the registry, the rates and the open batch */

@@ -135,6 +135,13 @@ static struct am_counter c_flood = {"amane_avl_dropped_total",
                                     NULL, 0, NULL};
 static struct am_counter c_batches = {"amane_avl_batches_total", "Trail batches written", NULL, 0,
                                       NULL};
+static struct am_counter c_grid_failed = {"amane_avl_grid_failed_total",
+                                          "Positions not kept in the spatial grid (out of memory)",
+                                          NULL, 0, NULL};
+
+/* Cells of the units' spatial grid: about a city block. */
+#define GRID_CELL_M 500
+static int grid_seed(struct avl *a, struct cad *cad);
 
 static uint64_t hash(const char *s)
 {
@@ -303,6 +310,8 @@ static void live_put(struct avl *a, const char *unit, const struct avl_fix *f)
     u->lon = f->lon;
     u->speed_mps = f->speed_mps;
     u->heading_deg = f->heading_deg;
+    if (avl_grid_move(&a->grid, unit, f->lat, f->lon, f->time_us))
+        am_counter_add(&c_grid_failed, 1); /* out of memory: "near" misses this unit */
     int64_t now = am_mono_us();
     if (!u->gen || now - u->gen_us >= LIVE_UNIT_US) {
         live_publish(a, u, now);
@@ -620,6 +629,7 @@ int avl_new(struct avl **out, struct store *st, struct cad *cad, const struct av
         am_counter_register(&c_unknown);
         am_counter_register(&c_flood);
         am_counter_register(&c_batches);
+        am_counter_register(&c_grid_failed);
     }
     struct avl *a = calloc(1, sizeof(*a));
     if (!a)
@@ -642,7 +652,11 @@ int avl_new(struct avl **out, struct store *st, struct cad *cad, const struct av
     a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
     a->nlive_buckets = 1024;
     a->live = calloc(a->nlive_buckets, sizeof(*a->live));
-    int rc = a->buckets ? store_read(st, load_devices, a) : AM_ENOMEM;
+    int rc = avl_grid_init(&a->grid, GRID_CELL_M);
+    if (!rc)
+        rc = a->buckets ? store_read(st, load_devices, a) : AM_ENOMEM;
+    if (!rc && cad)
+        rc = grid_seed(a, cad);
     if (!rc)
         rc = store_read(st, load_fences, &a->fences);
     if (rc) {
@@ -650,6 +664,59 @@ int avl_new(struct avl **out, struct store *st, struct cad *cad, const struct av
         return rc;
     }
     *out = a;
+    return 0;
+}
+
+/* The units' last known positions (the CAD's) in the grid at start. */
+static int grid_seed(struct avl *a, struct cad *cad)
+{
+    json_t *units = NULL, *u;
+    size_t i;
+    int rc = cad_unit_list(cad, &units);
+    json_array_foreach(units, i, u)
+    {
+        json_t *p = json_object_get(u, "position");
+        int64_t at = 0;
+        if (rc || !json_is_object(p) ||
+            am_time_parse(json_string_value(json_object_get(p, "at")), &at))
+            continue;
+        rc = avl_grid_move(&a->grid, json_string_value(json_object_get(u, "callsign")),
+                           json_number_value(json_object_get(p, "lat")),
+                           json_number_value(json_object_get(p, "lon")), at);
+        rc = rc == AM_EINVAL ? 0 : rc;
+    }
+    json_decref(units);
+    return rc;
+}
+
+int avl_units_near(struct avl *a, double lat, double lon, double radius_m, size_t max, json_t **out)
+{
+    struct avl_grid_hit *hits = calloc(max ? max : 1, sizeof(*hits));
+    json_t *items = json_array();
+    if (!hits || !items) {
+        free(hits);
+        json_decref(items);
+        return AM_ENOMEM;
+    }
+    size_t n = 0;
+    pthread_mutex_lock(&a->mu);
+    int rc = avl_grid_near(&a->grid, lat, lon, radius_m, max, hits, &n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        char ts[AM_TIME_BUFSZ];
+        const struct avl_grid_unit *u = hits[i].u;
+        if (json_array_append_new(items, json_pack("{ss sf sf ss sf}", "unit", u->unit, "lat",
+                                                   u->lat, "lon", u->lon, "time",
+                                                   am_time_fmt(u->time_us, ts, sizeof(ts)),
+                                                   "distance_m", round(hits[i].distance_m))))
+            rc = AM_ENOMEM;
+    }
+    pthread_mutex_unlock(&a->mu);
+    free(hits);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
+    *out = items;
     return 0;
 }
 
@@ -689,6 +756,7 @@ void avl_free(struct avl *a)
             free(u);
         }
     free(a->live);
+    avl_grid_free(&a->grid);
     avl_fences_free(&a->fences);
     batch_free(a->open);
     batch_free(a->spare);

@@ -77,6 +77,7 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/units/{callsign}/messages"): FIELD,
     ("POST", "/api/v1/messages/{id}/ack"): FIELD,
     ("GET", "/api/v1/mdt"): FIELD,
+    ("GET", "/api/v1/units/near"): FIELD,
     ("GET", "/*"): PUBLIC,
 }
 
@@ -371,6 +372,8 @@ class ApiTest(h.ServerTestCase):
             return (method, "/api/v1/geofences/%d" % gid, None)
         if pattern == "/api/v1/units/{callsign}/trail":
             return (method, "/api/v1/units/%s/trail" % self.cad_unit(tag), None)
+        if pattern == "/api/v1/units/near":
+            return (method, pattern + "?lat=33.5731&lon=-7.5898&radius_m=3000", None)
         if pattern == "/api/v1/roads/route":
             return (method, pattern + "?from=33.5731,-7.5898&to=33.5850,-7.6150", None)
         if pattern in ("/api/v1/incidents/{number}/recommendations",
