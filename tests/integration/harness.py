@@ -24,6 +24,7 @@ import base64
 import hashlib
 import http.client
 import json
+import math
 import os
 import shutil
 import signal
@@ -59,6 +60,15 @@ DEMO_USERS = {r: (ADMIN_PASSWORD if r == "admin" else DEMO_PASSWORD) for r in RO
 
 # What in a server's stderr means the build's sanitizers caught something.
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+
+
+def haversine(a, b):
+    """Great-circle metres between (lat, lon) points a and b, as amaned measures them."""
+    r = 6371008.8
+    la1, lo1, la2, lo2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    d = (math.sin((la2 - la1) / 2) ** 2 +
+         math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2)
+    return 2 * r * math.asin(min(1.0, math.sqrt(d)))
 
 
 def scaled(seconds):

@@ -16,14 +16,6 @@ NEAR = "/api/v1/units/near"
 ORIGIN = (33.5731, -7.5898)  # Casablanca, place des Nations Unies
 
 
-def haversine(a, b):
-    r = 6371008.8
-    la1, lo1, la2, lo2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    d = (math.sin((la2 - la1) / 2) ** 2 +
-         math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2)
-    return 2 * r * math.asin(math.sqrt(d))
-
-
 class NearTest(h.ServerTestCase):
     @classmethod
     def setUpClass(cls):
@@ -61,7 +53,7 @@ class NearTest(h.ServerTestCase):
         items = [u for u in self.near(*ORIGIN, radius_m=5000) if u["unit"].startswith("NR-")]
         self.assertEqual([u["unit"] for u in items], ["NR-0", "NR-1", "NR-2", "NR-3"])
         for u in items:
-            self.assertAlmostEqual(u["distance_m"], haversine(ORIGIN, spots[u["unit"]]), delta=1.0)
+            self.assertAlmostEqual(u["distance_m"], h.haversine(ORIGIN, spots[u["unit"]]), delta=1.0)
         self.assertEqual([u["unit"] for u in self.near(*ORIGIN, radius_m=5000, limit=2)
                           if u["unit"].startswith("NR-")], ["NR-0", "NR-1"])
         self.assertEqual([u["unit"] for u in self.near(*ORIGIN, radius_m=50000)

@@ -9,7 +9,6 @@ refusing to start on a damaged graph."""
 
 import datetime
 import json
-import math
 import os
 import random
 import shutil
@@ -28,14 +27,6 @@ OCEAN = (33.6300, -7.6200)  # north of the coast: kilometres from any road
 
 def rfc3339(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def haversine(a, b):
-    r = 6371008.8
-    la1, lo1, la2, lo2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    d = (math.sin((la2 - la1) / 2) ** 2 +
-         math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2)
-    return 2 * r * math.asin(math.sqrt(d))
 
 
 class RoadsTest(h.ServerTestCase):
@@ -249,9 +240,9 @@ class RoadsTest(h.ServerTestCase):
         j = r.json
         self.assertEqual(j["points"][0], [j["from"]["road_lat"], j["from"]["road_lon"]])
         self.assertEqual(j["points"][-1], [j["to"]["road_lat"], j["to"]["road_lon"]])
-        along = sum(haversine(p, q2) for p, q2 in zip(j["points"], j["points"][1:]))
+        along = sum(h.haversine(p, q2) for p, q2 in zip(j["points"], j["points"][1:]))
         self.assertAlmostEqual(along, j["length_m"], delta=max(2.0, j["length_m"] * 0.005))
-        self.assertGreaterEqual(j["length_m"] + 1, haversine(j["points"][0], j["points"][-1]))
+        self.assertGreaterEqual(j["length_m"] + 1, h.haversine(j["points"][0], j["points"][-1]))
         self.assertGreater(j["eta_s"], j["length_m"] / 40.0, "faster than 144 km/h in town")
         e = self.srv.get(q + "&emergency=1", token=self.tok("patrol")).json
         self.assertLess(e["eta_s"], j["eta_s"])

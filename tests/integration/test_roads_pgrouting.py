@@ -46,14 +46,6 @@ def say(*args):
     sys.stderr.flush()
 
 
-def haversine_m(lat1, lon1, lat2, lon2):
-    r = 6371008.8
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(min(1.0, math.sqrt(a)))
-
-
 class RoadsPgRouting(h.ServerTestCase):
     srv = None
     pg = None
@@ -126,13 +118,13 @@ class RoadsPgRouting(h.ServerTestCase):
         the length it gives."""
         for key, p in (("from", a), ("to", b)):
             self.assertLess(ans[key]["snap_m"], SNAP_EXACT_M, "%s: %s %r" % (what, key, ans[key]))
-            self.assertLess(haversine_m(ans[key]["lat"], ans[key]["lon"], p[0], p[1]),
+            self.assertLess(h.haversine((ans[key]["lat"], ans[key]["lon"]), (p[0], p[1])),
                             SNAP_EXACT_M, "%s: %s %r" % (what, key, ans[key]))
         pts = ans["points"]
         self.assertGreaterEqual(len(pts), 2, what)
-        self.assertLess(haversine_m(pts[0][0], pts[0][1], a[0], a[1]), SNAP_EXACT_M, what)
-        self.assertLess(haversine_m(pts[-1][0], pts[-1][1], b[0], b[1]), SNAP_EXACT_M, what)
-        poly = sum(haversine_m(p[0], p[1], q[0], q[1]) for p, q in zip(pts, pts[1:]))
+        self.assertLess(h.haversine((pts[0][0], pts[0][1]), (a[0], a[1])), SNAP_EXACT_M, what)
+        self.assertLess(h.haversine((pts[-1][0], pts[-1][1]), (b[0], b[1])), SNAP_EXACT_M, what)
+        poly = sum(h.haversine((p[0], p[1]), (q[0], q[1])) for p, q in zip(pts, pts[1:]))
         self.assertLess(abs(poly - ans["length_m"]), 0.005 * ans["length_m"] + 1.0,
                         "%s: polyline %.1f m, length_m %.1f m" % (what, poly, ans["length_m"]))
 
