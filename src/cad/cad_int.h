@@ -71,6 +71,13 @@ struct cad_unit_row {
 };
 /* Finds a unit by callsign on `c`. AM_ENOTFOUND if there is none. */
 int cad_unit_find(struct store_conn *c, const char *callsign, struct cad_unit_row *u);
+/*
+ * The same inside an operation: a missing unit fails the command with a
+ * reason, as AM_ENOTFOUND (the unit is the request's target) or AM_EINVAL
+ * (`as_invalid`: a unit named in the request's body).
+ */
+int cad_unit_need(struct store_conn *c, struct store_cmd *cmd, const char *callsign,
+                  bool as_invalid, struct cad_unit_row *u);
 
 /* A unit as JSON, read on `c`. */
 int cad_unit_json(struct store_conn *c, int64_t unit_id, json_t **out);

@@ -641,9 +641,7 @@ static int op_assign(struct store_conn *c, struct store_cmd *cmd, struct cad_op_
     if (!strcmp(status, "closed"))
         return cad_fail(cmd, AM_ECONFLICT, "incident %s is closed", x->target);
     struct cad_unit_row u;
-    rc = cad_unit_find(c, callsign, &u);
-    if (rc == AM_ENOTFOUND)
-        return cad_fail(cmd, AM_EINVAL, "unknown unit '%.31s'", callsign);
+    rc = cad_unit_need(c, cmd, callsign, true, &u);
     if (rc)
         return rc;
     if (u.incident_id == id)
@@ -712,9 +710,7 @@ static int op_release(struct store_conn *c, struct store_cmd *cmd, struct cad_op
     if (rc)
         return rc;
     struct cad_unit_row u;
-    rc = cad_unit_find(c, callsign, &u);
-    if (rc == AM_ENOTFOUND)
-        return cad_fail(cmd, AM_EINVAL, "unknown unit '%.31s'", callsign);
+    rc = cad_unit_need(c, cmd, callsign, true, &u);
     if (rc)
         return rc;
     if (u.incident_id != id)

@@ -70,9 +70,7 @@ static int op_sign(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ct
     if (rc)
         return rc;
     struct cad_unit_row u;
-    rc = cad_unit_find(c, x->target, &u);
-    if (rc == AM_ENOTFOUND)
-        return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
+    rc = cad_unit_need(c, cmd, x->target, false, &u);
     if (rc)
         return rc;
     int64_t was = 0, now = am_now_us();
@@ -156,9 +154,7 @@ static int op_message(struct store_conn *c, struct store_cmd *cmd, struct cad_op
         return cad_fail(cmd, AM_EINVAL, "text must be 1 to %d bytes of text (a ping may have none)",
                         MESSAGE_MAX);
     struct cad_unit_row u;
-    rc = cad_unit_find(c, x->target, &u);
-    if (rc == AM_ENOTFOUND)
-        return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
+    rc = cad_unit_need(c, cmd, x->target, false, &u);
     if (rc)
         return rc;
     rc = store_exec(c,

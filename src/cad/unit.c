@@ -190,6 +190,17 @@ int cad_unit_find(struct store_conn *c, const char *callsign, struct cad_unit_ro
     return rc ? rc : u->id ? 0 : AM_ENOTFOUND;
 }
 
+int cad_unit_need(struct store_conn *c, struct store_cmd *cmd, const char *callsign,
+                  bool as_invalid, struct cad_unit_row *u)
+{
+    int rc = cad_unit_find(c, callsign, u);
+    if (rc == AM_ENOTFOUND && as_invalid)
+        return cad_fail(cmd, AM_EINVAL, "unknown unit '%.31s'", callsign ? callsign : "");
+    if (rc == AM_ENOTFOUND)
+        return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", callsign ? callsign : "");
+    return rc;
+}
+
 static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct cad_op_ctx *x)
 {
     const char *status, *override = NULL;
@@ -203,11 +214,9 @@ static int op_unit_status(struct store_conn *c, struct store_cmd *cmd, struct ca
     if (!strcmp(status, "dispatched"))
         return cad_fail(cmd, AM_ECONFLICT, "a unit is dispatched by assigning it to an incident");
     struct cad_unit_row u;
-    rc = cad_unit_find(c, x->target, &u);
-    if (rc && rc != AM_ENOTFOUND)
+    rc = cad_unit_need(c, cmd, x->target, false, &u);
+    if (rc)
         return rc;
-    if (!u.id)
-        return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
     rc = cad_patrol_check(c, cmd, x, u.id, 0);
     if (rc)
         return rc;
@@ -313,9 +322,7 @@ static int op_unit_position(struct store_conn *c, struct store_cmd *cmd, struct 
         return cad_fail(cmd, AM_EINVAL, "at must be within the last 24 hours");
     if (x->role == AM_ROLE_PATROL) {
         struct cad_unit_row u;
-        rc = cad_unit_find(c, x->target, &u);
-        if (rc == AM_ENOTFOUND)
-            return cad_fail(cmd, AM_ENOTFOUND, "no unit %.31s", x->target);
+        rc = cad_unit_need(c, cmd, x->target, false, &u);
         rc = rc ? rc : cad_patrol_check(c, cmd, x, u.id, 0);
         if (rc)
             return rc;
