@@ -61,6 +61,9 @@ void app_roads_default_out(const struct am_config *c, char *out, size_t outsz);
 /* Registers the road routes: the graph's summary and a route between two points (api_roads.c). */
 int app_routes_roads(struct app *a);
 
+/* Registers the map routes: street search, roads and boundaries for drawing (api_map.c). */
+int app_routes_map(struct app *a);
+
 /* Registers the platform's routes: auth, users, events, health, time zone (api_core.c). */
 int app_routes_core(struct app *a);
 

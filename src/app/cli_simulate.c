@@ -13,6 +13,13 @@
  * as a vehicle kit is), but no client runs a thread of its own: the loop
  * polls their sockets and calls mosquitto_loop_read/write/misc, so five
  * hundred cars are five hundred connections, not five hundred threads.
+ *
+ * With --calls-per-hour it is also the city that calls: incidents opened at
+ * random times (Poisson arrivals) on random points of the road graph, with a
+ * caller, a type and a narrative, as a call-taker would; and, with
+ * --room-after, the command room for those calls: it dispatches the nearest
+ * simulated crew to a call still waiting, and closes the call once its crews
+ * have cleared. A human dispatcher who acts first keeps the call.
  */
 #include <errno.h>
 #include <math.h>
@@ -45,6 +52,10 @@
 #define SIM_NEAR_M       5000.0           /* a patrol's next destination, if one is this near */
 #define SIM_MQTT_KEEP_S  30               /* MQTT keepalive, as amaned's own client */
 #define SIM_MQTT_TOPIC   "amane/v1/units/"
+#define SIM_MAX_CALLS    1024 /* calls of its own the simulator opens or watches at once */
+#define SIM_ROOM_BUSY    16 /* requests of the calls and the room waiting for the server at once */
+#define SIM_CALL_TRIES   5  /* to open a call, before it is given up */
+#define SIM_REC_K        50 /* recommendations asked for: the first simulated crew among them */
 
 struct sim_fix {
     int64_t ms;
@@ -87,7 +98,36 @@ struct sim_unit {
     bool mq_started, mq_up;
 };
 
-enum xfer_kind { XF_SYNC, XF_OSMAND, XF_POLL, XF_INCIDENT, XF_STATUS, XF_ACK };
+enum xfer_kind {
+    XF_SYNC,
+    XF_OSMAND,
+    XF_POLL,
+    XF_INCIDENT,
+    XF_STATUS,
+    XF_ACK,
+    /* the calls and the room (struct sim_call) */
+    XF_CALL_OPEN,
+    XF_CALL_LOOK,
+    XF_CALL_RECOMMEND,
+    XF_CALL_ASSIGN,
+    XF_CALL_CLOSE,
+};
+
+/*
+ * A call of the simulator's own: being opened (its request kept, to be sent
+ * again with the same Idempotency-Key), then, while the room plays, watched.
+ */
+struct sim_call {
+    char key[64];       /* the Idempotency-Key of its opening; its other requests add a step */
+    char number[48];    /* the incident's, once opened */
+    json_t *body;       /* the request that opens it, until it is opened */
+    int tries;          /* to open it */
+    unsigned steps;     /* requests made about it, for their keys */
+    bool busy;          /* one of its requests waits for the server */
+    bool dispatch_done; /* dispatched, by the room or by a human: the room dispatches no more */
+    bool gone;          /* closed, given up or not watched: forgotten when not busy */
+    int64_t next_us;    /* its next step: to (re)send the opening, or the room's next look */
+};
 
 /* One HTTP exchange on its own connection ("Connection: close"). */
 struct xfer {
@@ -98,13 +138,15 @@ struct xfer {
     size_t sent;
     bool reading, done;
     int64_t start_us, deadline_us;
-    char arg[48]; /* the status set, or the incident asked for */
-    int status;   /* of the answer, 0 before */
-    json_t *json; /* its body, if JSON */
+    char arg[48];          /* the status set, or the incident asked for */
+    struct sim_call *call; /* XF_CALL_*: the call it is about */
+    int status;            /* of the answer, 0 before */
+    json_t *json;          /* its body, if JSON */
 };
 
 struct sim_count {
     unsigned long long sent, acked, answered, on_scene, cleared, errors, commands, pings;
+    unsigned long long calls, room_dispatched, closed;
 };
 
 struct sim {
@@ -125,6 +167,13 @@ struct sim {
     struct sim_count minute, total;
     unsigned shown;
     uint64_t rng;
+    /* The calls: their rate, the room's delay (real time, 0: no room), its requests in flight. */
+    int64_t calls_per_hour, room_after_us, next_call_us;
+    struct sim_call **calls; /* at most SIM_MAX_CALLS */
+    size_t ncalls, room_busy;
+    unsigned long long call_seq;
+    char run_id[24]; /* in the Idempotency-Keys: this run's, not an earlier one's */
+    bool draining;   /* at the end: requests under way finish, nothing new starts */
 };
 
 #define COUNT(s, field, k) ((s)->minute.field += (k), (s)->total.field += (k))
@@ -142,7 +191,8 @@ static int usage(void)
           "         [--protocol osmand|teltonika|mqtt] [--osmand-port 5055]\n"
           "         [--teltonika-port 5027] [--mqtt HOST:PORT (127.0.0.1:1883)]\n"
           "         [--interval-ms 2000] [--speedup 1] [--seconds S] [--user admin]\n"
-          "         [--password-stdin] [--graph GRAPH]\n"
+          "         [--password-stdin] [--graph GRAPH] [--calls-per-hour 0..3600 (0)]\n"
+          "         [--room-after S (60; 0: no simulated room)]\n"
           "       (without --password-stdin, the password comes from AMANE_SIM_PASSWORD)\n",
           stderr);
     return 2;
@@ -227,7 +277,7 @@ static void xfer_free(struct xfer *x)
 
 /* A request under way; NULL (and an error counted) if no connection could be opened. */
 static struct xfer *xfer_new(struct sim *s, enum xfer_kind kind, struct sim_unit *u,
-                             const char *method, const char *path, json_t *body)
+                             const char *method, const char *path, json_t *body, const char *idem)
 {
     struct xfer *x = calloc(1, sizeof(*x));
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -244,6 +294,8 @@ static struct xfer *xfer_new(struct sim *s, enum xfer_kind kind, struct sim_unit
                            path, s->hostport);
     if (!rc && kind != XF_OSMAND && s->token[0])
         rc = am_buf_printf(&x->buf, "Authorization: Bearer %s\r\n", s->token);
+    if (!rc && idem)
+        rc = am_buf_printf(&x->buf, "Idempotency-Key: %s\r\n", idem);
     if (!rc && text)
         rc = am_buf_printf(&x->buf, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
                            strlen(text));
@@ -319,7 +371,7 @@ static const char *xfer_why(const struct xfer *x, int rc, char *buf, size_t bufs
 static int api_sync(struct sim *s, const char *method, const char *path, json_t *body,
                     json_t **answer)
 {
-    struct xfer *x = xfer_new(s, XF_SYNC, NULL, method, path, body);
+    struct xfer *x = xfer_new(s, XF_SYNC, NULL, method, path, body, NULL);
     int rc = x ? 0 : AM_EIO;
     while (!rc) {
         int64_t left = x->deadline_us - am_mono_us();
@@ -341,19 +393,21 @@ static int api_sync(struct sim *s, const char *method, const char *path, json_t 
     return rc;
 }
 
-/* Starts an exchange that the loop finishes (xfer_finish). */
-static void xfer_start(struct sim *s, enum xfer_kind kind, struct sim_unit *u, const char *method,
-                       const char *path, json_t *body, const char *arg)
+/* Starts an exchange that the loop finishes (xfer_finish); NULL (an error counted) if it cannot. */
+static struct xfer *xfer_start(struct sim *s, enum xfer_kind kind, struct sim_unit *u,
+                               const char *method, const char *path, json_t *body, const char *arg,
+                               const char *idem)
 {
     if (s->nxf == s->maxxf) {
         sim_err(s, u, "too many requests wait for the server: %s %s dropped", method, path);
-        return;
+        return NULL;
     }
-    struct xfer *x = xfer_new(s, kind, u, method, path, body);
+    struct xfer *x = xfer_new(s, kind, u, method, path, body, idem);
     if (x) {
         am_strlcpy(x->arg, arg ? arg : "", sizeof(x->arg));
         s->xf[s->nxf++] = x;
     }
+    return x;
 }
 
 static void post_status(struct sim *s, struct sim_unit *u, const char *status)
@@ -361,7 +415,7 @@ static void post_status(struct sim *s, struct sim_unit *u, const char *status)
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/units/%s/status", u->callsign);
     json_t *body = json_pack("{ss}", "status", status);
-    xfer_start(s, XF_STATUS, u, "POST", path, body, status);
+    xfer_start(s, XF_STATUS, u, "POST", path, body, status, NULL);
     json_decref(body);
 }
 
@@ -594,7 +648,7 @@ static void mqtt_on_message(struct mosquitto *mq, void *obj, const struct mosqui
         snprintf(path, sizeof(path), "/api/v1/messages/%lld/ack", (long long)id);
         snprintf(arg, sizeof(arg), "%lld", (long long)id);
         json_t *body = json_object();
-        xfer_start(u->sim, XF_ACK, u, "POST", path, body, arg);
+        xfer_start(u->sim, XF_ACK, u, "POST", path, body, arg, NULL);
         json_decref(body);
     } else if (!type) {
         sim_err(u->sim, u, "MQTT command that is not a JSON object with a type, on %s", m->topic);
@@ -687,7 +741,7 @@ static void unit_flush(struct sim *s, struct sim_unit *u, int64_t now)
                  "/?id=%s&lat=%.7f&lon=%.7f&timestamp=%lld&speed=%.2f&bearing=%.0f", u->device,
                  f->lat, f->lon, (long long)f->ms, f->speed_mps / 0.514444, f->bearing);
         size_t before = s->nxf;
-        xfer_start(s, XF_OSMAND, u, "GET", path, NULL, NULL);
+        xfer_start(s, XF_OSMAND, u, "GET", path, NULL, NULL, NULL);
         u->osmand_busy = s->nxf > before;
         u->retry_us = u->osmand_busy ? 0 : now + SIM_RETRY_US;
         COUNT(s, sent, u->osmand_busy);
@@ -776,7 +830,7 @@ static void respond(struct sim *s, struct sim_unit *u, const char *incident, boo
         post_status(s, u, "en_route");
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/incidents/%s", incident);
-    xfer_start(s, XF_INCIDENT, u, "GET", path, NULL, incident);
+    xfer_start(s, XF_INCIDENT, u, "GET", path, NULL, incident, NULL);
 }
 
 /* The units' statuses as the server has them: a dispatch to answer, a release to notice. */
@@ -841,6 +895,295 @@ static void on_status(struct sim *s, struct xfer *x, bool ok, const char *why, i
     }
 }
 
+/* ---------------------------------------------------------------- the calls and the room */
+
+/* What the city calls about, about as often as a city does (weights out of 100). */
+static const struct {
+    const char *type;
+    unsigned weight;
+    const char *fr, *ar; /* what the caller says */
+} call_kinds[] = {
+    {"THEFT", 20, "Vol à l'arraché d'un téléphone, l'auteur s'est enfui à pied.",
+     "سرقة هاتف بالخطف، الفاعل فر راجلا."},
+    {"DISTURBANCE", 15, "Bagarre et musique très forte dans la rue depuis une heure.",
+     "شجار وموسيقى صاخبة في الشارع منذ ساعة."},
+    {"TRAFFIC_NOINJURY", 15,
+     "Accrochage entre deux voitures, pas de blessés, la circulation bloquée.",
+     "اصطدام بين سيارتين دون إصابات، حركة السير متوقفة."},
+    {"SUSPICIOUS_PERSON", 10, "Un individu regarde dans les voitures garées depuis vingt minutes.",
+     "شخص يتفقد السيارات المركونة منذ عشرين دقيقة."},
+    {"ASSAULT", 10, "Un homme agressé devant un café, il saigne au visage.",
+     "رجل تعرض لاعتداء أمام مقهى وينزف من وجهه."},
+    {"ALARM", 8, "L'alarme d'une agence bancaire sonne, personne sur place.",
+     "إنذار وكالة بنكية يرن ولا أحد في المكان."},
+    {"TRAFFIC_INJURY", 6, "Un scooter renversé par une voiture, le conducteur est au sol.",
+     "سيارة صدمت دراجة نارية والسائق ملقى على الأرض."},
+    {"DOMESTIC", 6, "Cris et bruits de coups chez les voisins du deuxième étage.",
+     "صراخ وأصوات ضرب عند الجيران في الطابق الثاني."},
+    {"BURGLARY", 5, "Porte de l'appartement forcée au retour de la famille, bijoux disparus.",
+     "باب الشقة مكسور عند عودة الأسرة والحلي مفقودة."},
+    {"VANDALISM", 5, "Des jeunes cassent les vitres d'un abribus.",
+     "شبان يكسرون زجاج محطة الحافلات."},
+};
+
+/* Callers, each in Latin and in Arabic script: a call is taken in either. */
+static const char *const callers[][2] = {
+    {"Youssef El Amrani", "يوسف العمراني"}, {"Fatima Zahra Benali", "فاطمة الزهراء بنعلي"},
+    {"Mohamed Tazi", "محمد التازي"},        {"Khadija Berrada", "خديجة برادة"},
+    {"Hicham Alaoui", "هشام العلوي"},       {"Nadia Chraibi", "نادية الشرايبي"},
+    {"Abdellah Bennani", "عبد الله بناني"}, {"Salma Idrissi", "سلمى الإدريسي"},
+    {"Rachid El Fassi", "رشيد الفاسي"},     {"Meryem Lahlou", "مريم لحلو"},
+    {"Omar Benjelloun", "عمر بنجلون"},      {"Samira Ouazzani", "سميرة الوزاني"},
+};
+
+/* The time to the next call: exponential, so that the calls are a Poisson process. */
+static int64_t call_gap_us(struct sim *s)
+{
+    double u = (double)(rnd(s) >> 11) / 9007199254740992.0; /* [0, 1) */
+    return 1 + (int64_t)(-log1p(-u) * 3600e6 / ((double)s->calls_per_hour * s->speedup));
+}
+
+/*
+ * Where the call is from: three calls in four, if the graph names its
+ * streets, on a random street (a random point of the road through its
+ * middle), with its name as the address; else a random point of a random
+ * road, without an address (the caller's phone gives the position).
+ */
+static void call_place(struct sim *s, double *lat, double *lon, char *addr, size_t addrsz)
+{
+    const struct geo_streets *idx = geo_roads_streets(s->g);
+    size_t nstreets = idx ? geo_streets_count(idx) : 0;
+    struct geo_street st;
+    struct geo_snap sn;
+    double frac = (double)(rnd(s) % 1001) / 1000.0;
+    addr[0] = '\0';
+    if (nstreets && rnd(s) % 4 && geo_streets_get(idx, rnd(s) % nstreets, &st) &&
+        geo_roads_snap(s->g, st.lat, st.lon, 25, &sn) == 0 &&
+        geo_roads_snap_at(s->g, sn.edge, frac, 0, &sn) == 0) {
+        const char *name = st.name[0] ? st.name : st.name_fr[0] ? st.name_fr : st.name_ar;
+        if (strlen(name) < addrsz)
+            am_strlcpy(addr, name, addrsz);
+    } else if (!s->info.edges ||
+               geo_roads_snap_at(s->g, (uint32_t)(rnd(s) % s->info.edges), frac, 0, &sn)) {
+        geo_roads_node(s->g, (uint32_t)(rnd(s) % s->info.nodes), &sn.lat, &sn.lon);
+    }
+    *lat = sn.lat;
+    *lon = sn.lon;
+}
+
+/* A call comes in: its request is made, to be sent by room_step(). */
+static void call_new(struct sim *s, int64_t now)
+{
+    if (s->ncalls == SIM_MAX_CALLS) {
+        sim_err(s, NULL, "%d calls of its own are open or wait for the server: one not placed",
+                SIM_MAX_CALLS);
+        return;
+    }
+    unsigned total = 0, pick;
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof(call_kinds) / sizeof(call_kinds[0]); i++)
+        total += call_kinds[i].weight;
+    for (pick = (unsigned)(rnd(s) % total); pick >= call_kinds[k].weight; k++)
+        pick -= call_kinds[k].weight;
+    bool arabic = rnd(s) % 2;
+    const char *caller = callers[rnd(s) % (sizeof(callers) / sizeof(callers[0]))][rnd(s) % 2];
+    char phone[24], addr[257], ts[AM_TIME_BUFSZ];
+    uint64_t digits = rnd(s) % 100000000;
+    snprintf(phone, sizeof(phone), "0%c %02u %02u %02u %02u", rnd(s) % 2 ? '6' : '7',
+             (unsigned)(digits / 1000000), (unsigned)(digits / 10000 % 100),
+             (unsigned)(digits / 100 % 100), (unsigned)(digits % 100));
+    double lat, lon;
+    call_place(s, &lat, &lon, addr, sizeof(addr));
+    struct sim_call *c = calloc(1, sizeof(*c));
+    json_t *body = json_pack("{ss s{ss ss} s{sf sf} ss ss}", "type", call_kinds[k].type, "caller",
+                             "name", caller, "phone", phone, "location", "lat", lat, "lon", lon,
+                             "narrative", arabic ? call_kinds[k].ar : call_kinds[k].fr, "call_time",
+                             am_time_fmt(am_now_us(), ts, sizeof(ts)));
+    if (body && addr[0] &&
+        json_object_set_new(json_object_get(body, "location"), "address", json_string(addr))) {
+        json_decref(body);
+        body = NULL;
+    }
+    if (!c || !body) {
+        sim_err(s, NULL, "a call: out of memory");
+        free(c);
+        json_decref(body);
+        return;
+    }
+    snprintf(c->key, sizeof(c->key), "sim-%s-%llu", s->run_id, ++s->call_seq);
+    c->body = body;
+    c->next_us = now;
+    s->calls[s->ncalls++] = c;
+}
+
+/* Sends a request about call c; false if it could not be (an error counted, tried later). */
+static bool call_request(struct sim *s, struct sim_call *c, enum xfer_kind kind, const char *method,
+                         const char *path, json_t *body, int64_t now)
+{
+    char key[96];
+    if (kind == XF_CALL_OPEN)
+        am_strlcpy(key, c->key, sizeof(key));
+    else
+        snprintf(key, sizeof(key), "%s-%u", c->key, ++c->steps);
+    struct xfer *x = xfer_start(s, kind, NULL, method, path, body, c->number,
+                                strcmp(method, "POST") ? NULL : key);
+    if (!x) {
+        c->next_us = now + SIM_RETRY_US;
+        return false;
+    }
+    x->call = c;
+    c->busy = true;
+    s->room_busy++;
+    return true;
+}
+
+/* The calls' next steps: new arrivals, openings to send, the room's looks. Returns the wake. */
+static int64_t room_step(struct sim *s, int64_t now, int64_t wake)
+{
+    if (!s->calls_per_hour)
+        return wake;
+    if (s->next_call_us < now - 10 * 1000000LL)
+        s->next_call_us = now; /* after a stall (a suspended machine), no flood of old calls */
+    for (; s->next_call_us <= now; s->next_call_us += call_gap_us(s))
+        call_new(s, now);
+    wake = s->next_call_us < wake ? s->next_call_us : wake;
+    size_t keep = 0;
+    for (size_t i = 0; i < s->ncalls; i++) {
+        struct sim_call *c = s->calls[i];
+        if (c->gone && !c->busy) {
+            json_decref(c->body);
+            free(c);
+            continue;
+        }
+        s->calls[keep++] = c;
+        if (c->busy || c->gone || s->room_busy >= SIM_ROOM_BUSY)
+            continue; /* the loop wakes when a request is answered */
+        if (c->next_us > now) {
+            wake = c->next_us < wake ? c->next_us : wake;
+        } else if (c->body) {
+            call_request(s, c, XF_CALL_OPEN, "POST", "/api/v1/incidents", c->body, now);
+        } else {
+            char path[96];
+            snprintf(path, sizeof(path), "/api/v1/incidents/%s", c->number);
+            call_request(s, c, XF_CALL_LOOK, "GET", path, NULL, now);
+        }
+    }
+    s->ncalls = keep;
+    return wake;
+}
+
+/* Whether every unit that was on the incident has been released or is available again. */
+static bool all_cleared(json_t *units)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(units, i, it)
+    {
+        const char *st = json_string_value(json_object_get(it, "status"));
+        if (!json_is_string(json_object_get(it, "released")) && !(st && !strcmp(st, "available")))
+            return false;
+    }
+    return json_array_size(units) > 0;
+}
+
+/* The room looks at its call: dispatch it if it still waits, close it once it is over. */
+static void room_look(struct sim *s, struct sim_call *c, json_t *inc, int64_t now)
+{
+    const char *status = json_string_value(json_object_get(inc, "status"));
+    json_t *units = json_object_get(inc, "units");
+    json_t *on_scene = json_object_get(json_object_get(inc, "times"), "on_scene");
+    char path[128];
+    if (!status || !json_is_array(units)) {
+        sim_err(s, NULL, "call %s: an incident without status or units", c->number);
+    } else if (!strcmp(status, "closed")) {
+        c->gone = true; /* by a human, or merged into another */
+    } else if (!c->dispatch_done && !strcmp(status, "new") && !json_array_size(units)) {
+        snprintf(path, sizeof(path), "/api/v1/incidents/%s/recommendations?k=%d", c->number,
+                 SIM_REC_K);
+        call_request(s, c, XF_CALL_RECOMMEND, "GET", path, NULL, now);
+    } else {
+        c->dispatch_done = true; /* by the room, or by a human who was first */
+        if (!json_is_string(on_scene) || !all_cleared(units))
+            return;
+        /* Been on scene, and all its units have cleared: it is over. */
+        json_t *body = json_pack("{ss}", "disposition", "resolved");
+        snprintf(path, sizeof(path), "/api/v1/incidents/%s/close", c->number);
+        if (body)
+            call_request(s, c, XF_CALL_CLOSE, "POST", path, body, now);
+        json_decref(body);
+    }
+}
+
+/* The room dispatches the first simulated crew among the recommended units; none: later. */
+static void room_dispatch(struct sim *s, struct sim_call *c, json_t *rec, int64_t now)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(rec, "units"), i, it)
+    {
+        struct sim_unit *u = find_unit(s, json_string_value(json_object_get(it, "callsign")));
+        if (!u || u->crew != CREW_PATROL)
+            continue; /* a unit no simulated crew drives would never answer */
+        char path[96];
+        snprintf(path, sizeof(path), "/api/v1/incidents/%s/assign", c->number);
+        json_t *body = json_pack("{ss}", "unit", u->callsign);
+        if (body)
+            call_request(s, c, XF_CALL_ASSIGN, "POST", path, body, now);
+        json_decref(body);
+        return;
+    }
+}
+
+/* An answer about a call. 409 means a human acted first: the next look sees how things stand. */
+static void call_finish(struct sim *s, struct xfer *x, int rc, int64_t now)
+{
+    struct sim_call *c = x->call;
+    int st = rc > 0 ? x->status : 0;
+    bool ok = st >= 200 && st < 300;
+    char why[300] = "";
+    if (!ok)
+        xfer_why(x, rc, why, sizeof(why));
+    c->busy = false;
+    s->room_busy--;
+    c->next_us = now + SIM_POLL_US;
+    if (x->kind == XF_CALL_OPEN) {
+        const char *number = json_string_value(json_object_get(x->json, "number"));
+        bool lasting = st >= 400 && st < 500 && st != 401 && st != 408 && st != 429;
+        if (ok && number && strlen(number) < sizeof(c->number)) {
+            am_strlcpy(c->number, number, sizeof(c->number));
+            json_decref(c->body);
+            c->body = NULL;
+            c->next_us = now + s->room_after_us;
+            c->gone = !s->room_after_us;
+            COUNT(s, calls, 1);
+        } else {
+            /* Sent again with its key, unless refused for good: it is opened at most once. */
+            c->gone = lasting || ++c->tries >= SIM_CALL_TRIES;
+            c->next_us = now + SIM_RETRY_US;
+            sim_err(s, NULL, "call %s%s: %s", c->key, c->gone ? " given up" : "",
+                    ok ? "an answer without an incident number" : why);
+        }
+        return;
+    }
+    if (x->kind == XF_CALL_ASSIGN && ok) {
+        COUNT(s, room_dispatched, 1);
+        c->dispatch_done = true;
+        s->poll_soon = true; /* the crew hears of it at once */
+    } else if (x->kind == XF_CALL_CLOSE && (ok || st == 409)) {
+        COUNT(s, closed, ok);
+        c->gone = true; /* closed, by the room or before it by a human */
+    } else if (x->kind == XF_CALL_LOOK && st == 404) {
+        sim_err(s, NULL, "call %s: %s", c->number, why);
+        c->gone = true;
+    } else if (!ok && st != 409) {
+        sim_err(s, NULL, "call %s: %s", c->number, why);
+    } else if (ok && !s->draining && x->kind == XF_CALL_LOOK) {
+        room_look(s, c, x->json, now);
+    } else if (ok && !s->draining && x->kind == XF_CALL_RECOMMEND) {
+        room_dispatch(s, c, x->json, now);
+    }
+}
+
 static void xfer_finish(struct sim *s, struct xfer *x, int rc, int64_t now)
 {
     char why[300] = "";
@@ -848,7 +1191,9 @@ static void xfer_finish(struct sim *s, struct xfer *x, int rc, int64_t now)
     if (!ok)
         xfer_why(x, rc, why, sizeof(why));
     s->relogin = s->relogin || (rc > 0 && x->status == 401);
-    if (x->kind == XF_OSMAND) {
+    if (x->kind >= XF_CALL_OPEN) {
+        call_finish(s, x, rc, now);
+    } else if (x->kind == XF_OSMAND) {
         x->unit->osmand_busy = false;
         /* A position refused (4xx) is not sent again; one not answered is. */
         if (ok || (x->status >= 400 && x->status < 500 && x->status != 429))
@@ -1004,8 +1349,10 @@ static void report(struct sim *s, const struct sim_count *c, const char *what)
     struct tm tm;
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
     printf("%s %s: %zu units, %llu positions sent, %llu acknowledged, %llu dispatches answered, "
-           "%llu on scene, %llu cleared, %llu errors",
-           ts, what, s->n, c->sent, c->acked, c->answered, c->on_scene, c->cleared, c->errors);
+           "%llu on scene, %llu cleared, %llu calls opened, %llu dispatched by the simulated room, "
+           "%llu closed, %llu errors",
+           ts, what, s->n, c->sent, c->acked, c->answered, c->on_scene, c->cleared, c->calls,
+           c->room_dispatched, c->closed, c->errors);
     if (s->protocol == SIM_MQTT)
         printf(", %llu assignments received over MQTT, %llu pings answered", c->commands, c->pings);
     putchar('\n');
@@ -1014,11 +1361,13 @@ static void report(struct sim *s, const struct sim_count *c, const char *what)
     fflush(stdout);
 }
 
-/* Whether positions or statuses still wait for the server. */
+/* Whether positions, statuses or the calls' commands still wait for the server. */
 static bool busy(const struct sim *s)
 {
     for (size_t i = 0; i < s->nxf; i++)
-        if (s->xf[i]->kind == XF_OSMAND || s->xf[i]->kind == XF_STATUS)
+        if (s->xf[i]->kind == XF_OSMAND || s->xf[i]->kind == XF_STATUS ||
+            s->xf[i]->kind == XF_CALL_OPEN || s->xf[i]->kind == XF_CALL_ASSIGN ||
+            s->xf[i]->kind == XF_CALL_CLOSE)
             return true;
     for (size_t i = 0; i < s->n; i++)
         if (s->u[i].qlen || s->u[i].inflight)
@@ -1060,13 +1409,17 @@ static int run(struct sim *s, int64_t seconds)
         s->u[i].next_us = t0 + (int64_t)(rnd(s) % (uint64_t)s->interval_us);
         patrol_route(s, &s->u[i]);
     }
+    if (s->calls_per_hour)
+        s->next_call_us = t0 + call_gap_us(s);
     struct pollfd *pfd = calloc(s->maxxf + s->n, sizeof(*pfd));
     struct sim_unit **pu = calloc(s->n, sizeof(*pu));
     int code = pfd && pu ? 0 : cli_fail("out of memory");
     while (!code) {
         int64_t now = am_mono_us();
-        if (!drain_until && (stop_signal || now >= end))
+        if (!drain_until && (stop_signal || now >= end)) {
             drain_until = now + SIM_DRAIN_US; /* no news now, but what is sent is finished */
+            s->draining = true;
+        }
         if (drain_until && (now >= drain_until || !busy(s)))
             break;
         if (s->relogin && !drain_until && now >= s->login_after_us) {
@@ -1076,7 +1429,7 @@ static int run(struct sim *s, int64_t seconds)
         }
         if (!drain_until && (now >= next_poll || s->poll_soon)) {
             s->poll_soon = false;
-            xfer_start(s, XF_POLL, NULL, "GET", "/api/v1/units", NULL, NULL);
+            xfer_start(s, XF_POLL, NULL, "GET", "/api/v1/units", NULL, NULL, NULL);
             next_poll = now + SIM_POLL_US;
         }
         if (now >= next_report) {
@@ -1087,6 +1440,7 @@ static int run(struct sim *s, int64_t seconds)
         }
         int64_t wake = drain_until ? drain_until : end < next_poll ? end : next_poll;
         wake = units_step(s, now, !drain_until, next_report < wake ? next_report : wake);
+        wake = drain_until ? wake : room_step(s, now, wake);
         size_t nx = s->nxf, np = 0;
         for (size_t i = 0; i < nx; i++, np++) {
             pfd[np] = (struct pollfd){s->xf[i]->fd, s->xf[i]->reading ? POLLIN : POLLOUT, 0};
@@ -1186,15 +1540,16 @@ int cli_simulate(struct app *a, int argc, char **argv)
                     .mqtt_host = "127.0.0.1",
                     .mqtt_port = 1883};
     const char *server = NULL, *graph = NULL, *env = getenv("AMANE_SIM_PASSWORD");
-    int64_t units = 0, osmand_port = 5055, tlt_port = 5027, interval_ms = 2000, seconds = 0;
+    int64_t units = 0, osmand_port = 5055, tlt_port = 5027, interval_ms = 2000, seconds = 0,
+            room_after = 60;
     const struct {
         const char *name;
         int64_t *v, min, max;
-    } nums[] = {{"--units", &units, 1, SIM_MAX_UNITS},
-                {"--osmand-port", &osmand_port, 1, 65535},
-                {"--teltonika-port", &tlt_port, 1, 65535},
-                {"--interval-ms", &interval_ms, 100, 3600000},
-                {"--seconds", &seconds, 1, 366 * 86400}};
+    } nums[] = {
+        {"--units", &units, 1, SIM_MAX_UNITS},     {"--osmand-port", &osmand_port, 1, 65535},
+        {"--teltonika-port", &tlt_port, 1, 65535}, {"--interval-ms", &interval_ms, 100, 3600000},
+        {"--seconds", &seconds, 1, 366 * 86400},   {"--calls-per-hour", &s.calls_per_hour, 0, 3600},
+        {"--room-after", &room_after, 0, 86400}};
     bool pw_stdin = false;
     am_strlcpy(s.user, "admin", sizeof(s.user));
     for (int i = 0; i < argc; i++) {
@@ -1208,9 +1563,13 @@ int cli_simulate(struct app *a, int argc, char **argv)
         size_t k = 0;
         while (k < sizeof(nums) / sizeof(nums[0]) && strcmp(o, nums[k].name))
             k++;
-        if (k < sizeof(nums) / sizeof(nums[0]))
-            ok = ok && !am_parse_i64(v, nums[k].min, nums[k].max, nums[k].v);
-        else if (!strcmp(o, "--server"))
+        if (k < sizeof(nums) / sizeof(nums[0])) {
+            if (!v || am_parse_i64(v, nums[k].min, nums[k].max, nums[k].v)) {
+                cli_fail("%s: want an integer from %lld to %lld, not '%s'", o,
+                         (long long)nums[k].min, (long long)nums[k].max, v ? v : "");
+                return usage();
+            }
+        } else if (!strcmp(o, "--server"))
             server = v;
         else if (!strcmp(o, "--graph"))
             graph = v;
@@ -1231,6 +1590,7 @@ int cli_simulate(struct app *a, int argc, char **argv)
     if (!server || !units)
         return usage();
     s.interval_us = interval_ms * 1000;
+    s.room_after_us = (int64_t)((double)room_after * 1e6 / s.speedup);
     if (pw_stdin && !fgets(s.password, sizeof(s.password), stdin))
         return cli_fail("no password on stdin");
     else if (!pw_stdin && !env)
@@ -1251,13 +1611,18 @@ int cli_simulate(struct app *a, int argc, char **argv)
     am_random(&s.rng, sizeof(s.rng));
     s.rng |= 1;
     s.u = calloc((size_t)units, sizeof(*s.u));
-    s.maxxf = 4 * (size_t)units + 8; /* a report, a poll, and a crew's few requests at once */
+    /* A report, a poll, a crew's few requests at once; and the calls'. */
+    s.maxxf = 4 * (size_t)units + 8 + SIM_ROOM_BUSY;
     s.xf = calloc(s.maxxf, sizeof(*s.xf));
+    s.calls = calloc(SIM_MAX_CALLS, sizeof(*s.calls));
+    snprintf(s.run_id, sizeof(s.run_id), "%016llx", (unsigned long long)rnd(&s));
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    int code = !s.u || !s.xf || !s.info.nodes ? cli_fail("out of memory or an empty graph") : 0;
+    int code = !s.u || !s.xf || !s.calls || !s.info.nodes
+                   ? cli_fail("out of memory or an empty graph")
+                   : 0;
     code = code ? code : resolve(&s, server, (int)osmand_port, (int)tlt_port);
     if (!code && s.protocol == SIM_MQTT) {
         struct sockaddr_storage broker; /* only to say now that the name does not resolve */
@@ -1272,8 +1637,15 @@ int cli_simulate(struct app *a, int argc, char **argv)
         snprintf(over, sizeof(over), "%s", s.protocol == SIM_OSMAND ? "OsmAnd" : "Teltonika");
         if (s.protocol == SIM_MQTT)
             snprintf(over, sizeof(over), "MQTT (broker %s:%d)", s.mqtt_host, s.mqtt_port);
-        printf("simulating %zu units over %s every %lld ms (speedup %g) on %u road nodes\n", s.n,
+        printf("simulating %zu units over %s every %lld ms (speedup %g) on %u road nodes", s.n,
                over, (long long)interval_ms, s.speedup, s.info.nodes);
+        if (s.calls_per_hour && room_after)
+            printf("; %lld calls an hour, the room acting after %lld s\n",
+                   (long long)s.calls_per_hour, (long long)room_after);
+        else if (s.calls_per_hour)
+            printf("; %lld calls an hour, no simulated room\n", (long long)s.calls_per_hour);
+        else
+            putchar('\n');
         fflush(stdout);
         code = run(&s, seconds);
     }
@@ -1291,6 +1663,11 @@ int cli_simulate(struct app *a, int argc, char **argv)
     }
     if (s.mqtt_lib)
         mosquitto_lib_cleanup();
+    for (size_t i = 0; i < s.ncalls; i++) {
+        json_decref(s.calls[i]->body);
+        free(s.calls[i]);
+    }
+    free(s.calls);
     free(s.xf);
     free(s.u);
     geo_roads_free(s.g);

@@ -272,6 +272,8 @@ int app_open(struct app *a, bool serve)
     if (!rc)
         rc = app_routes_roads(a);
     if (!rc)
+        rc = app_routes_map(a);
+    if (!rc)
         rc = avl_routes(a->http, a->avl);
     if (!rc)
         avl_stream(a->avl, a->http);
@@ -285,7 +287,7 @@ int app_open(struct app *a, bool serve)
         am_info("app", "listening for devices", "protocol=teltonika port=%d", teltonika);
     if (!rc && c->avl_mqtt_host[0])
         rc = avl_mqtt_start(a->avl, c->avl_mqtt_host, c->avl_mqtt_port, c->avl_mqtt_client_id,
-                            &a->mqtt);
+                            c->avl_mqtt_clients, &a->mqtt);
     if (!rc && a->mqtt) /* assignments go to the vehicles */
         rc = bus_subscribe(a->bus, avl_mqtt_on_events, a->mqtt);
     if (!rc)

@@ -231,14 +231,19 @@ int avl_listen(struct avl *a, struct http_server *srv, int osmand_port, int *osm
                int teltonika_port, int *teltonika_bound);
 
 /*
- * Connected vehicles through an MQTT broker (mqtt.c): subscribes to
- * amane/v1/units/+/telemetry (QoS 1, persistent session `client_id`) and
- * ingests each message as a fix of the device in the topic; reconnects by
- * itself after a broker restart. Returns 0 (the broker may come later),
- * AM_EIO for an unusable host, AM_ENOMEM. Stop with avl_mqtt_stop().
+ * Connected vehicles through an MQTT broker (mqtt.c): `nclients` (1 to
+ * AVL_MQTT_MAX_CLIENTS) MQTT v5 clients with persistent sessions
+ * (`client_id`, then `client_id`-2...) share the subscription
+ * $share/<client_id>/amane/v1/units/+/telemetry (QoS 1), each on its own
+ * thread, and ingest each message as a fix of the device in the topic,
+ * acknowledging it to the broker once its trail batch is durable; they
+ * reconnect by themselves after a broker restart. Returns 0 (the broker may
+ * come later), AM_EINVAL (bad nclients), AM_EIO for an unusable host,
+ * AM_ENOMEM. Stop with avl_mqtt_stop(), before avl_free().
  */
+#define AVL_MQTT_MAX_CLIENTS 16
 struct avl_mqtt;
-int avl_mqtt_start(struct avl *a, const char *host, int port, const char *client_id,
+int avl_mqtt_start(struct avl *a, const char *host, int port, const char *client_id, int nclients,
                    struct avl_mqtt **out);
 /* Publishes a command (JSON text) to amane/v1/units/<device>/commands at QoS 1. */
 int avl_mqtt_command(struct avl_mqtt *q, const char *device, const char *json_text);

@@ -84,6 +84,7 @@ static const struct opt opts[] = {
     STR("avl", "mqtt_host", avl_mqtt_host),
     INT("avl", "mqtt_port", avl_mqtt_port, 1, 65535),
     STR("avl", "mqtt_client_id", avl_mqtt_client_id),
+    INT("avl", "mqtt_clients", avl_mqtt_clients, 1, 16),
     ENUM("log", "level", log_level, "debug|info|warn|error"),
 };
 
@@ -124,6 +125,7 @@ void am_config_defaults(struct am_config *c)
     c->avl_teltonika_port = 5027;
     c->avl_mqtt_port = 1883;
     am_strlcpy(c->avl_mqtt_client_id, "amaned", sizeof(c->avl_mqtt_client_id));
+    c->avl_mqtt_clients = 4;
 }
 
 static bool choice_ok(const char *choices, const char *v)

@@ -338,6 +338,7 @@ struct am_config {
     char avl_mqtt_host[256];     /* MQTT broker of connected vehicles; "": none */
     int avl_mqtt_port;           /* its port (1883) */
     char avl_mqtt_client_id[64]; /* amaned's persistent session there */
+    int avl_mqtt_clients;        /* its clients sharing the telemetry subscription (1..16) */
     /* [log] */
     char log_level[16];
 };

@@ -866,3 +866,29 @@ void geo_areas_bounds(const struct geo_areas *a, double *min_lat, double *min_lo
     *max_lat = a ? a->box.max_lat : NAN;
     *max_lon = a ? a->box.max_lon : NAN;
 }
+
+size_t geo_areas_npolygons(const struct geo_areas *a, size_t i)
+{
+    return a && i < a->nfeatures ? a->features[i].npolygons : 0;
+}
+
+size_t geo_areas_nrings(const struct geo_areas *a, size_t i, size_t polygon)
+{
+    if (polygon >= geo_areas_npolygons(a, i))
+        return 0;
+    return a->polygons[a->features[i].first_polygon + polygon].nrings;
+}
+
+const double *geo_areas_ring(const struct geo_areas *a, size_t i, size_t polygon, size_t ring,
+                             size_t *npoints)
+{
+    if (npoints)
+        *npoints = 0;
+    if (ring >= geo_areas_nrings(a, i, polygon))
+        return NULL;
+    const struct ring *r =
+        &a->rings[a->polygons[a->features[i].first_polygon + polygon].first_ring + ring];
+    if (npoints)
+        *npoints = r->npoints;
+    return a->xy + 2 * (size_t)r->first_point;
+}

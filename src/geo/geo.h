@@ -132,6 +132,18 @@ const char *geo_areas_parent(const struct geo_areas *areas, size_t i);
 void geo_areas_bounds(const struct geo_areas *areas, double *min_lat, double *min_lon,
                       double *max_lat, double *max_lon);
 
+/*
+ * The outline of area `i` for drawing it: its polygons, each of rings (the
+ * first the outline, the others holes), each ring `npoints` positions as
+ * lon, lat pairs (closing position included), owned by the set.
+ * geo_areas_npolygons() is 0 and geo_areas_nrings() is 0 and
+ * geo_areas_ring() is NULL when an index is out of range.
+ */
+size_t geo_areas_npolygons(const struct geo_areas *areas, size_t i);
+size_t geo_areas_nrings(const struct geo_areas *areas, size_t i, size_t polygon);
+const double *geo_areas_ring(const struct geo_areas *areas, size_t i, size_t polygon, size_t ring,
+                             size_t *npoints);
+
 /* ---------------------------------------------------------------- places */
 
 /*
@@ -437,6 +449,83 @@ int geo_roads_route(const struct geo_roads *g, const struct geo_snap *from,
                     const struct geo_snap *to, const struct geo_speed_factors *speed,
                     struct geo_route *r);
 void geo_route_release(struct geo_route *r);
+
+/* ---------------------------------------------------------------- streets */
+
+/*
+ * The street index of a road graph: the names of its drivable ways (name,
+ * name:ar, name:fr, and the alt_name, old_name and short_name families),
+ * grouped into streets, so that a dispatcher finds a street by typing part
+ * of its name in Arabic or French (docs/routing.md, "Street search"). Made by
+ * the import with the graph and kept in the graph file; immutable, so any
+ * number of threads may search it at once. Owned by its graph.
+ */
+struct geo_streets;
+
+#define GEO_STREETS_QUERY_MAX 256     /* bytes of a query */
+#define GEO_STREETS_NAME_MAX  511     /* bytes of one stored name; longer names are not kept */
+#define GEO_STREETS_MAX_NAMES 16      /* names kept per street */
+#define GEO_STREETS_MAX       4000000 /* streets in one index */
+
+/* How a street matched a query, best first. */
+enum geo_street_match {
+    GEO_MATCH_EXACT,     /* the whole normalised name */
+    GEO_MATCH_PREFIX,    /* every word of the query starts a word of the name */
+    GEO_MATCH_SUBSTRING, /* every word of the query is inside a word of the name */
+};
+
+/* A street. Strings are owned by the index; "" when the data has none. */
+struct geo_street {
+    uint32_t id;      /* its index in the street index */
+    int match;        /* enum geo_street_match, for a search's answers */
+    const char *name; /* OSM name, often bilingual "Boulevard X شارع X" */
+    const char *name_ar, *name_fr;
+    double lat, lon; /* a point on the street, on the road graph when it could be snapped */
+    double south, west, north, east; /* bounding box of its ways */
+};
+
+/*
+ * The street index of a graph, or NULL if it has none: a graph made by
+ * geo_roads_from_edges(), or read from a file written before street names
+ * were kept (format 1).
+ */
+const struct geo_streets *geo_roads_streets(const struct geo_roads *g);
+
+/* The number of streets. */
+size_t geo_streets_count(const struct geo_streets *s);
+
+/* Street `i`; false if out of range. */
+bool geo_streets_get(const struct geo_streets *s, size_t i, struct geo_street *out);
+
+/*
+ * The streets whose names match `query` (NUL-terminated, any bytes), best
+ * first: an exact match of the normalised name (geo_streets_normalize()),
+ * then names where every query word starts a word, then names where every
+ * query word is inside a word; among equals the shorter name first. A street
+ * appears once, with its best match. Writes at most `max` streets to `out`
+ * and returns how many (0 for a query without a letter or digit), or
+ * AM_EINVAL (NULL argument, or a query longer than GEO_STREETS_QUERY_MAX).
+ * Cost: a binary search in the index's sorted words, and a scan of its
+ * distinct words when the first two kinds do not fill `max`.
+ */
+int geo_streets_search(const struct geo_streets *s, const char *query, size_t max,
+                       struct geo_street *out);
+
+/*
+ * The normalised form of `len` bytes of text at `in`, which searches compare:
+ * words of letters and digits separated by one space; Latin folded to lower
+ * case without accents (é -> e, ç -> c, œ -> oe, ß -> ss) and doubled letters
+ * made single (Mohammed -> mohamed); Arabic without harakat and tatweel, with
+ * أ إ آ ٱ -> ا, ى ئ -> ي, ة -> ه, ؤ -> و, Persian letters and ݣ ڭ گ -> ك, and
+ * Arabic-Indic digits -> 0-9. With `core`, words naming the kind of street
+ * (boulevard, bd, avenue, av, rue, route, place, zenqa, derb, شارع, زنقة,
+ * درب, ساحة...) and French and Arabic-in-Latin articles (de, du, la, l, el,
+ * al...) are left out, unless nothing else remains. Invalid UTF-8 bytes
+ * separate words. Writes at most outsz - 1 bytes and a NUL (outsz >= len + 1
+ * always suffices; a form cut short ends at a whole word) and returns the
+ * length written.
+ */
+size_t geo_streets_normalize(const char *in, size_t len, bool core, char *out, size_t outsz);
 
 /* ------------------------------------------------ contraction hierarchies */
 

@@ -8,7 +8,10 @@
  * part is kept: a unit snapped onto a fragment cut off by the edge of the
  * extract, or a one-way street that only leads out of it, could never be routed.
  * Default speeds are in docs/routing.md; they are Moroccan travel speeds
- * (not limits) by road class, urban or rural.
+ * (not limits) by road class, urban or rural. The first pass also keeps the
+ * names of the drivable ways (name, name:ar, name:fr, and the alt_name,
+ * old_name and short_name families) for the street index (streets.c), which
+ * is built once the nodes are known and travels with the graph.
  */
 #include <errno.h>
 #include <math.h>
@@ -41,6 +44,21 @@ struct osm_way {
     float kmh;
 };
 
+/* The name tags kept for the street index, in the order of enum geo_way_name. */
+static const char *const name_keys[GEO_WN_COUNT] = {
+    "name",     "name:ar",     "name:fr",     "alt_name",   "alt_name:ar",   "alt_name:fr",
+    "old_name", "old_name:ar", "old_name:fr", "short_name", "short_name:ar", "short_name:fr",
+};
+
+/* Bytes of way names kept at most (all ways together). */
+#define OSM_MAX_NAME_BYTES (1024u * 1024 * 1024)
+
+/* A drivable way with a name: which way, and where its names are (offset + 1; 0 if absent). */
+struct osm_named {
+    size_t way;
+    size_t name[GEO_WN_COUNT];
+};
+
 struct osm_import {
     const struct geo_roads_import_opts *opts;
     int rc;
@@ -52,6 +70,10 @@ struct osm_import {
     size_t nways, capways;
     int64_t *refs;
     size_t nrefs, caprefs;
+    struct osm_named *named;
+    size_t nnamed, capnamed;
+    char *names; /* NUL-terminated names of the named ways */
+    size_t names_len, capnames;
 
     int64_t *ids; /* sorted unique node ids the ways use */
     size_t nids;
@@ -147,6 +169,33 @@ static double maxspeed_kmh(const char *v)
     return x;
 }
 
+/* Keeps the names of the way just added (the last of im->ways), if it has any. */
+static int keep_names(struct osm_import *im, const readosm_tag *t, int nt)
+{
+    struct osm_named nm = {.way = im->nways - 1};
+    bool any = false;
+    for (int k = 0; k < GEO_WN_COUNT; k++) {
+        const char *v = tag(t, nt, name_keys[k]);
+        size_t len = v ? strlen(v) : 0;
+        if (!len)
+            continue;
+        if (im->names_len + len + 1 > OSM_MAX_NAME_BYTES)
+            return fail(im, AM_ETOOBIG, "more than %u bytes of street names", OSM_MAX_NAME_BYTES);
+        if (am_grow(&im->names, &im->capnames, im->names_len + len + 1, 1, 65536))
+            return fail(im, AM_ENOMEM, "out of memory");
+        memcpy(im->names + im->names_len, v, len + 1);
+        nm.name[k] = im->names_len + 1;
+        im->names_len += len + 1;
+        any = true;
+    }
+    if (!any)
+        return 0;
+    if (am_grow(&im->named, &im->capnamed, im->nnamed + 1, sizeof(*im->named), 256))
+        return fail(im, AM_ENOMEM, "out of memory");
+    im->named[im->nnamed++] = nm;
+    return 0;
+}
+
 static int on_way(const void *arg, const readosm_way *w)
 {
     struct osm_import *im = (struct osm_import *)arg;
@@ -200,7 +249,7 @@ static int on_way(const void *arg, const readosm_way *w)
         (struct osm_way){im->nrefs, (uint32_t)w->node_ref_count, (uint8_t)rc, oneway, (float)kmh};
     memcpy(im->refs + im->nrefs, w->node_refs, (size_t)w->node_ref_count * sizeof(int64_t));
     im->nrefs += (size_t)w->node_ref_count;
-    return READOSM_OK;
+    return keep_names(im, t, nt) ? READOSM_ABORT : READOSM_OK;
 nomem:
     fail(im, AM_ENOMEM, "out of memory");
     return READOSM_ABORT;
@@ -527,6 +576,45 @@ out:
     return rc;
 }
 
+/* Builds the street index of graph g from the named ways and their nodes. */
+static int build_streets(struct osm_import *im, struct geo_roads *g)
+{
+    int rc = AM_ENOMEM;
+    size_t total = 0;
+    for (size_t i = 0; i < im->nnamed; i++)
+        total += im->ways[im->named[i].way].count;
+    int32_t *lat = malloc((total ? total : 1) * sizeof(int32_t));
+    int32_t *lon = malloc((total ? total : 1) * sizeof(int32_t));
+    struct geo_street_way *sw = calloc(im->nnamed ? im->nnamed : 1, sizeof(*sw));
+    if (!lat || !lon || !sw)
+        goto out;
+    size_t at = 0;
+    for (size_t i = 0; i < im->nnamed; i++) {
+        const struct osm_way *way = &im->ways[im->named[i].way];
+        sw[i].lat_e7 = lat + at;
+        sw[i].lon_e7 = lon + at;
+        for (uint32_t k = 0; k < way->count; k++) {
+            int64_t *p = find_id(im, im->refs[way->first + k]);
+            if (!p || !im->found[p - im->ids])
+                continue;
+            lat[at] = im->lat_e7[p - im->ids];
+            lon[at] = im->lon_e7[p - im->ids];
+            at++;
+            sw[i].npoints++;
+        }
+        for (int k = 0; k < GEO_WN_COUNT; k++)
+            sw[i].names[k] = im->named[i].name[k] ? im->names + im->named[i].name[k] - 1 : NULL;
+    }
+    rc = geo_streets_build(g, sw, im->nnamed, &g->streets);
+out:
+    if (rc)
+        fail(im, rc, rc == AM_ENOMEM ? "out of memory" : "too many streets");
+    free(lat);
+    free(lon);
+    free(sw);
+    return rc;
+}
+
 /* The import itself, in this process. */
 static int import_here(const char *path, const struct geo_roads_import_opts *opts,
                        struct geo_roads **out, char *why, size_t whysz)
@@ -573,9 +661,15 @@ static int import_here(const char *path, const struct geo_roads_import_opts *opt
     rc = parse(&im, on_node, NULL);
     if (rc == 0)
         rc = build(&im, out);
+    if (rc == 0 && (rc = build_streets(&im, *out)) != 0) {
+        geo_roads_free(*out);
+        *out = NULL;
+    }
 out:
     free(im.ways);
     free(im.refs);
+    free(im.named);
+    free(im.names);
     free(im.ids);
     free(im.lat_e7);
     free(im.lon_e7);

@@ -78,6 +78,7 @@ void geo_roads_free(struct geo_roads *g)
     free(g->in_edge);
     free(g->cell_first);
     free(g->cell_edges);
+    geo_streets_free(g->streets);
     free(g);
 }
 
@@ -451,14 +452,23 @@ bool geo_roads_edge(const struct geo_roads *g, uint32_t e, struct geo_road_edge 
 
 /* ---------------------------------------------------------------- file */
 
-#define ROADS_MAGIC   "AMROADS\1"
-#define ROADS_VERSION 1u
-#define ROADS_ENDIAN  0x01020304u
+/*
+ * Format 2 appends the street index (streets.c) after the arrays, covered
+ * by the same checksum; format 1 files (no index, streets_len 0, which was
+ * a reserved zero) are still read, as a graph without street index.
+ */
+#define ROADS_MAGIC       "AMROADS\1"
+#define ROADS_VERSION     2u
+#define ROADS_VERSION_OLD 1u
+#define ROADS_ENDIAN      0x01020304u
+/* Bytes of a stored street index at most. */
+#define ROADS_MAX_STREETS_BYTES (1024u * 1024 * 1024)
 
 struct roads_file_header {
     char magic[8];
     uint32_t version, endian;
-    uint32_t n, m, dropped, reserved;
+    uint32_t n, m, dropped;
+    uint32_t streets_len; /* bytes of the street index after the arrays; 0 in format 1 */
     uint8_t sha256[AM_SHA256_LEN];
 };
 
@@ -522,15 +532,29 @@ int geo_roads_save(const struct geo_roads *g, const char *path, char *why, size_
     size_t np = roads_parts(&copy, parts), total = 0;
     for (size_t i = 0; i < np; i++)
         total += parts[i].size;
-    char *payload = malloc(total ? total : 1);
-    if (!payload)
+    char *streets = NULL;
+    size_t slen = 0;
+    if (g->streets && geo_streets_serialize(g->streets, &streets, &slen))
         return am_why(why, whysz, AM_ENOMEM, "out of memory");
+    if (slen > ROADS_MAX_STREETS_BYTES) {
+        free(streets);
+        return am_why(why, whysz, AM_ETOOBIG, "street index of %zu bytes: too big", slen);
+    }
+    char *payload = malloc(total + slen + 1);
+    if (!payload) {
+        free(streets);
+        return am_why(why, whysz, AM_ENOMEM, "out of memory");
+    }
     size_t off = 0;
     for (size_t i = 0; i < np; i++) {
         if (parts[i].size)
             memcpy(payload + off, *parts[i].ptr, parts[i].size);
         off += parts[i].size;
     }
+    if (slen)
+        memcpy(payload + total, streets, slen);
+    free(streets);
+    total += slen;
     struct roads_file_header h = {0};
     memcpy(h.magic, ROADS_MAGIC, 8);
     h.version = ROADS_VERSION;
@@ -538,6 +562,7 @@ int geo_roads_save(const struct geo_roads *g, const char *path, char *why, size_
     h.n = g->n;
     h.m = g->m;
     h.dropped = g->dropped_nodes;
+    h.streets_len = (uint32_t)slen;
     file_sum(&h, payload, total, h.sha256);
 
     char tmp[4096];
@@ -619,14 +644,20 @@ int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t w
         rc = am_why(why, whysz, AM_ECORRUPT, "'%s' is not an amane road graph", path);
         goto out;
     }
-    if (h.version != ROADS_VERSION || h.endian != ROADS_ENDIAN) {
+    if ((h.version != ROADS_VERSION && h.version != ROADS_VERSION_OLD) ||
+        h.endian != ROADS_ENDIAN) {
         rc = am_why(why, whysz, AM_ECORRUPT, "'%s': graph format %u not supported (want %u)", path,
                     h.version, ROADS_VERSION);
         goto out;
     }
+    if ((h.version == ROADS_VERSION_OLD && h.streets_len != 0) ||
+        h.streets_len > ROADS_MAX_STREETS_BYTES) {
+        rc = am_why(why, whysz, AM_ECORRUPT, "'%s': street index of %u bytes", path, h.streets_len);
+        goto out;
+    }
     /* The size first: a damaged count is damage, not a graph too big. */
-    uint64_t want =
-        sizeof(h) + (uint64_t)h.n * (4 + 4 + 8 + 4) + 4 + (uint64_t)h.m * (4 + 4 + 4 + 1);
+    uint64_t want = sizeof(h) + (uint64_t)h.n * (4 + 4 + 8 + 4) + 4 +
+                    (uint64_t)h.m * (4 + 4 + 4 + 1) + h.streets_len;
     if ((uint64_t)sb.st_size != want) {
         rc = am_why(why, whysz, AM_ECORRUPT, "'%s': %lld bytes, the header says %llu", path,
                     (long long)sb.st_size, (unsigned long long)want);
@@ -649,22 +680,22 @@ int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t w
     size_t np = roads_parts(g, parts), total = 0;
     for (size_t i = 0; i < np; i++)
         total += parts[i].size;
-    if ((uint64_t)sb.st_size != sizeof(h) + total) {
+    if ((uint64_t)sb.st_size != sizeof(h) + total + h.streets_len) {
         rc = am_why(why, whysz, AM_ECORRUPT, "'%s': %lld bytes, the header says %zu", path,
-                    (long long)sb.st_size, sizeof(h) + total);
+                    (long long)sb.st_size, sizeof(h) + total + h.streets_len);
         goto out;
     }
-    payload = malloc(total ? total : 1);
+    payload = malloc(total + h.streets_len + 1);
     if (!payload) {
         rc = am_why(why, whysz, AM_ENOMEM, "out of memory");
         goto out;
     }
-    if (total && fread(payload, total, 1, f) != 1) {
+    if (total + h.streets_len && fread(payload, total + h.streets_len, 1, f) != 1) {
         rc = am_why(why, whysz, AM_EIO, "cannot read '%s'", path);
         goto out;
     }
     uint8_t sum[AM_SHA256_LEN];
-    file_sum(&h, payload, total, sum);
+    file_sum(&h, payload, total + h.streets_len, sum);
     if (memcmp(sum, h.sha256, sizeof(sum)) != 0) {
         rc = am_why(why, whysz, AM_ECORRUPT, "'%s': checksum mismatch, the file is damaged", path);
         goto out;
@@ -682,6 +713,8 @@ int geo_roads_load(const char *path, struct geo_roads **out, char *why, size_t w
     rc = check_graph(g, why, whysz);
     if (rc == 0 && (rc = geo_roads_finish(g)) != 0)
         am_why(why, whysz, rc, "out of memory");
+    if (rc == 0 && h.streets_len)
+        rc = geo_streets_deserialize(payload + total, h.streets_len, &g->streets, why, whysz);
 out:
     fclose(f);
     free(payload);

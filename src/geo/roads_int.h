@@ -58,6 +58,8 @@ struct geo_roads {
 
     pthread_mutex_t ws_mu;
     struct geo_ws *ws_free;
+
+    struct geo_streets *streets; /* the street index; NULL if none (streets.c) */
 };
 
 /*
@@ -76,5 +78,48 @@ void geo_ws_put(const struct geo_roads *g, struct geo_ws *ws);
 
 /* The twin of edge e (head -> tail), or GEO_NONE. */
 uint32_t geo_roads_twin(const struct geo_roads *g, uint32_t e);
+
+/* ---------------------------------------------------------------- streets (streets.c) */
+
+/* The names a way may carry, in the order the importer hands them over. */
+enum geo_way_name {
+    GEO_WN_NAME,
+    GEO_WN_AR,
+    GEO_WN_FR,
+    GEO_WN_ALT,
+    GEO_WN_ALT_AR,
+    GEO_WN_ALT_FR,
+    GEO_WN_OLD,
+    GEO_WN_OLD_AR,
+    GEO_WN_OLD_FR,
+    GEO_WN_SHORT,
+    GEO_WN_SHORT_AR,
+    GEO_WN_SHORT_FR,
+    GEO_WN_COUNT
+};
+
+/* A named drivable way, as the importer read it: its names (NULL if absent) and its points. */
+struct geo_street_way {
+    const char *names[GEO_WN_COUNT];
+    const int32_t *lat_e7, *lon_e7; /* npoints coordinates, 1e-7 degree */
+    uint32_t npoints;
+};
+
+/*
+ * Groups the ways into streets (same name, within STREET_JOIN_M of each
+ * other), picks each one's point on the graph `g` and builds the search
+ * structures. *out is NULL-free on success. Returns 0, AM_ETOOBIG or AM_ENOMEM.
+ */
+int geo_streets_build(const struct geo_roads *g, const struct geo_street_way *ways, size_t n,
+                      struct geo_streets **out);
+
+/* The index as the graph file stores it (docs/routing.md): a new buffer for the caller to free. */
+int geo_streets_serialize(const struct geo_streets *s, char **buf, size_t *len);
+
+/* Reads and checks a stored index; AM_ECORRUPT with a reason for anything out of place. */
+int geo_streets_deserialize(const char *buf, size_t len, struct geo_streets **out, char *why,
+                            size_t whysz);
+
+void geo_streets_free(struct geo_streets *s);
 
 #endif

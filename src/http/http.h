@@ -58,8 +58,14 @@ struct http_req {
     bool authenticated;
     char remote[64];        /* peer address */
     char content_type[128]; /* the Content-Type header, "" if absent or too long */
+    char if_none_match[96]; /* the If-None-Match header (ETags), "" if absent or too long */
 };
 
+/*
+ * API answers are sent with "cache-control: no-store" unless the handler
+ * puts its own cache-control line in `headers` (with an etag, for data that
+ * changes only with a restart: the map's roads and boundaries).
+ */
 struct http_resp {
     int status;
     const char *content_type; /* static string */

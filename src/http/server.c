@@ -296,6 +296,9 @@ static void read_headers(struct lws *wsi, struct http_req *req)
     if (lws_hdr_copy(wsi, req->content_type, sizeof(req->content_type),
                      WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
         req->content_type[0] = '\0';
+    if (lws_hdr_copy(wsi, req->if_none_match, sizeof(req->if_none_match),
+                     WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
+        req->if_none_match[0] = '\0';
 }
 
 static int on_http(struct http_server *s, struct lws *wsi, struct conn *c, const char *uri)
@@ -466,8 +469,9 @@ static int write_response(struct lws *wsi, struct conn *c)
             lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
                                         (const unsigned char *)CSP, (int)strlen(CSP), &p, end))
             return -1;
-        if (api && lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                               (const unsigned char *)"no-store", 8, &p, end))
+        if (api && !strcasestr(r->headers, "cache-control:") &&
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                        (const unsigned char *)"no-store", 8, &p, end))
             return -1;
         /* Extra headers: "name: value\r\n" lines set by the handler. */
         for (char *line = r->headers; *line;) {

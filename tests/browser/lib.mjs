@@ -15,6 +15,7 @@ export const SRC = process.env.AMANE_SOURCE_DIR;
 export const ARTIFACTS = process.env.AMANE_ARTIFACTS || join(tmpdir(), 'amane-browser-artifacts');
 export const SCALE = Number(process.env.AMANE_INTEGRATION_TIMEOUT_SCALE || 1);
 export const DEMO_PASSWORD = 'amane-demo-2025';
+export const ADMIN_PASSWORD = 'amane-admin-2025';
 
 function freePort() {
   return new Promise((ok) => {
@@ -23,8 +24,9 @@ function freePort() {
 }
 
 // Starts amaned (and Chromium) for one test file; stop() ends both and
-// fails on a sanitizer report in the server's log.
-export async function start(extraArgs = []) {
+// fails on a sanitizer report in the server's log. With `osmand`, amaned
+// also listens for OsmAnd reports (the simulator's and the load's).
+export async function start({ args = [], osmand = false } = {}) {
   assert.ok(BIN && SRC, 'AMANE_BIN_DIR and AMANE_SOURCE_DIR must be set');
   mkdirSync(ARTIFACTS, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'amane-browser-'));
@@ -32,9 +34,10 @@ export async function start(extraArgs = []) {
   execFileSync(join(BIN, 'amane'), [`--store.path=${db}`, 'demo', 'seed'], { stdio: 'ignore' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, AMANE_AVL_OSMAND_PORT: '-1', AMANE_AVL_TELTONIKA_PORT: '-1' };
+  const osmandPort = osmand ? await freePort() : -1;
+  const env = { ...process.env, AMANE_AVL_OSMAND_PORT: String(osmandPort), AMANE_AVL_TELTONIKA_PORT: '-1' };
   const server = spawn(join(BIN, 'amaned'), [`--server.port=${port}`, `--store.path=${db}`,
-    `--server.web_root=${join(SRC, 'web')}`, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    `--server.web_root=${join(SRC, 'web')}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let log = '';
   server.stderr.on('data', (d) => { log += d; });
   for (let i = 0; i < 100 * SCALE; i++) {
@@ -60,12 +63,25 @@ export async function start(extraArgs = []) {
     assert.equal(r.status, 200, `login ${username}`);
     return r.data.token;
   }
+  // `amane simulate` driving `units` patrols over OsmAnd; stopped by stop().
+  const sims = [];
+  function simulate(units, extra = []) {
+    const p = spawn(join(BIN, 'amane'), [`--store.path=${db}`, 'simulate', '--server', base, '--units',
+      String(units), '--protocol', 'osmand', '--osmand-port', String(osmandPort), ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AMANE_SIM_PASSWORD: ADMIN_PASSWORD } });
+    p.out = '';
+    p.stdout.on('data', (d) => { p.out += d; });
+    p.stderr.on('data', (d) => { p.out += d; });
+    sims.push(p);
+    return p;
+  }
   async function stop() {
+    for (const p of sims) p.kill('SIGTERM');
     await browser.close();
     server.kill('SIGTERM');
     await new Promise((ok) => setTimeout(ok, 300));
     assert.ok(!/AddressSanitizer|runtime error:/.test(log), `sanitizer report in amaned's log:\n${log}`);
     rmSync(dir, { recursive: true, force: true });
   }
-  return { base, browser, api, token, stop, log: () => log };
+  return { base, browser, api, token, stop, simulate, db, osmandPort, log: () => log };
 }

@@ -78,6 +78,9 @@ EXPECTED_ROLES = {
     ("POST", "/api/v1/messages/{id}/ack"): FIELD,
     ("GET", "/api/v1/mdt"): FIELD,
     ("GET", "/api/v1/units/near"): FIELD,
+    ("GET", "/api/v1/streets"): FIELD,
+    ("GET", "/api/v1/map/roads"): FIELD,
+    ("GET", "/api/v1/map/boundaries"): FIELD,
     ("GET", "/*"): PUBLIC,
 }
 
@@ -372,6 +375,10 @@ class ApiTest(h.ServerTestCase):
             return (method, "/api/v1/geofences/%d" % gid, None)
         if pattern == "/api/v1/units/{callsign}/trail":
             return (method, "/api/v1/units/%s/trail" % self.cad_unit(tag), None)
+        if pattern == "/api/v1/streets":
+            return (method, pattern + "?q=zerktouni&limit=3", None)
+        if pattern == "/api/v1/map/boundaries":
+            return (method, pattern + "?level=sector", None)
         if pattern == "/api/v1/units/near":
             return (method, pattern + "?lat=33.5731&lon=-7.5898&radius_m=3000", None)
         if pattern == "/api/v1/roads/route":

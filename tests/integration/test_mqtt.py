@@ -207,5 +207,118 @@ class MqttTest(h.ServerTestCase):
                          "after the restart, each position arrives once")
 
 
+class MqttClientsTest(h.ServerTestCase):
+    """Several clients sharing the subscription (avl.mqtt_clients): every
+    message taken once (none lost, none twice in the trail), acknowledged to
+    the broker only once durable (a crash of amaned loses nothing), the
+    sessions of clients no longer configured drained, a broker restart
+    survived."""
+
+    DEVICES = 8
+    PER_DEVICE = 15  # under the 20 fixes a second a device may send
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.broker = Broker(cls.tmp, h.free_port())
+        cls.broker.start()
+        cls.srv = cls.new_server(args=["--avl.mqtt_host=127.0.0.1",
+                                       "--avl.mqtt_port=%d" % cls.broker.port,
+                                       "--avl.mqtt_client_id=amaned-multi",
+                                       "--avl.mqtt_clients=4"])
+        MqttTest.wait_connected(cls.srv, 1)
+        tok = cls.srv.token("admin")
+        for i in range(cls.DEVICES):
+            r = cls.srv.post("/api/v1/units", {"callsign": "MC-%02d" % i, "kind": "car_patrol"},
+                             token=tok)
+            assert r.status == 201, r
+            r = cls.srv.post("/api/v1/devices", {"device": "MCV-%02d" % i, "protocol": "mqtt",
+                                                 "unit": "MC-%02d" % i}, token=tok)
+            assert r.status == 201, r
+        cls.sent = 0  # rounds published so far
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.broker.stop()
+
+    def publish_round(self):
+        """PER_DEVICE messages to each device, with times of their own; returns them."""
+        base = int(time.time()) - 3600 + 60 * type(self).sent
+        type(self).sent += 1
+        want = {}
+        for i in range(self.DEVICES):
+            times = ["%s.%03dZ" % (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + k)),
+                                   i) for k in range(self.PER_DEVICE)]
+            lines = "\n".join(json.dumps({"time": t, "lat": 33.57 + k * 1e-4,
+                                            "lon": -7.59 + i * 1e-4})
+                               for k, t in enumerate(times)) + "\n"
+            r = subprocess.run([PUB, "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", "1",
+                                "-t", "amane/v1/units/MCV-%02d/telemetry" % i, "-l"],
+                               input=lines, capture_output=True, text=True,
+                               timeout=h.scaled(10))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            want["MC-%02d" % i] = times
+        return want
+
+    def trail_times(self, unit):
+        r = self.srv.get("/api/v1/units/%s/trail?from=2000-01-01T00:00:00Z&limit=20000" % unit,
+                         token=self.srv.token("dispatcher"))
+        self.assertEqual(r.status, 200, r)
+        return [p["time"] for p in r.json["points"]]
+
+    def assert_all_once(self, wants):
+        """Every time of `wants` in the trails, once; nothing else."""
+        expect = {u: sorted(t.replace("Z", "000Z") for w in wants for t in w[u])
+                  for u in wants[0]}
+        deadline = time.monotonic() + h.scaled(20)
+        while True:
+            got = {u: sorted(self.trail_times(u)) for u in expect}
+            if got == expect or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        for u in expect:
+            self.assertEqual(len(got[u]), len(set(got[u])), "no position twice in %s" % u)
+            self.assertEqual(got[u], expect[u], "every message of %s taken once" % u)
+
+    def test_a_every_message_once(self):
+        type(self).wants = [self.publish_round()]
+        self.assert_all_once(self.wants)
+        self.assertIn('clients=4', self.srv.log_text())
+        m = re.search(r"amane_avl_mqtt_connects_total (\d+)", self.srv.get("/metrics").text)
+        self.assertGreaterEqual(int(m.group(1)), 4)
+
+    def test_b_crash_loses_nothing(self):
+        # Acknowledged by the broker, then amaned killed at once: what was not durable
+        # was not acknowledged to the broker either, which sends it again.
+        self.wants.append(self.publish_round())
+        self.srv.kill()
+        self.srv.start()
+        self.assert_all_once(self.wants)
+
+    def test_c_fewer_clients(self):
+        # Published while amaned is away: queued in the four sessions; amaned back with two
+        # clients takes over the other two sessions' messages, then ends those sessions.
+        self.srv.stop()
+        self.wants.append(self.publish_round())
+        self.srv.args = [a for a in self.srv.args if not a.startswith("--avl.mqtt_clients")]
+        self.srv.args.append("--avl.mqtt_clients=2")
+        self.srv.start()
+        self.assert_all_once(self.wants)
+
+    def test_z_broker_restart(self):
+        n = len(re.findall(r'msg="mqtt connected"', self.srv.log_text()))
+        self.broker.stop()
+        time.sleep(h.scaled(1.5))
+        self.assertTrue(self.srv.alive(), "amaned survives the broker going away")
+        self.broker.start()
+        MqttTest.wait_connected(self.srv, n + 1)
+        self.wants.append(self.publish_round())
+        self.assert_all_once(self.wants)
+        self.assertTrue(self.srv.alive())
+
+
 if __name__ == "__main__":
     h.main()

@@ -5,7 +5,11 @@ Teltonika and over MQTT through a real mosquitto (their trails hold several
 distinct positions, each on a road), a crew answers a dispatch with en_route
 during the run (over MQTT: at once, woken by the assignment command, with
 siren and light bar on), a second run binds nothing new, SIGTERM stops it
-cleanly, and bad arguments or an unreachable server are errors."""
+cleanly, and bad arguments or an unreachable server are errors. With
+--calls-per-hour the city calls: incidents of the usual types, on the roads,
+with a caller and a narrative; the simulated room dispatches them to its
+crews, which go en route and on scene, and closes them once cleared, but
+leaves a call a human dispatched first to the human."""
 
 import datetime
 import json
@@ -13,12 +17,17 @@ import re
 import signal
 import subprocess
 import time
+import urllib.parse
 
 import harness as h
 from test_mqtt import SUB, Broker
 
 UNITS = "/api/v1/units"
 DEVICES = "/api/v1/devices"
+# What the simulated city calls about, and who calls (cli_simulate.c).
+CALL_TYPES = {"THEFT", "ASSAULT", "DISTURBANCE", "TRAFFIC_NOINJURY", "TRAFFIC_INJURY",
+              "SUSPICIOUS_PERSON", "DOMESTIC", "BURGLARY", "VANDALISM", "ALARM"}
+ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 
 def device_port(srv, protocol):
@@ -246,6 +255,131 @@ class SimulateTest(h.ServerTestCase):
         self.assertRegex(out, r"stopped, in all: .*, 0 errors, 0 assignments received over MQTT, "
                               r"1 pings answered")
 
+    def test_calls_and_the_simulated_room(self):
+        """120 calls an hour at 60x (a call every 0.5 s or so), the room acting after 150 s
+        (2.5 s): calls open on the roads, the room dispatches them to its crews and closes
+        them; a call the test dispatches first (as a human dispatcher) stays the human's, and
+        so does a call the human closes before the room."""
+        srv = self.new_server(name="calls")
+        tok, human = srv.token("admin"), srv.token("dispatcher")
+        # A unit of the human's, not driven by the simulator (which takes the first 5 by callsign).
+        r = srv.post(UNITS, {"callsign": "HUMAN-01", "kind": "car_patrol"}, token=tok)
+        self.assertEqual(r.status, 201, r)
+        roads = srv.get("/api/v1/roads", token=tok).json
+        south, west, north, east = roads["bbox"]
+        p = self.start_sim(srv, "osmand", units=5, seconds=0,
+                           extra=["--speedup", "60", "--calls-per-hour", "120",
+                                  "--room-after", "150"])
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        mine = {}
+
+        def incidents():
+            return srv.get("/api/v1/incidents?status=all&limit=1000", token=tok).json["items"]
+
+        def progress():
+            items = incidents()
+            if "number" not in mine:
+                # The human dispatches the first call still waiting, well before the room would.
+                for inc in items:
+                    if inc["status"] == "new" and not inc["units"] and \
+                            time.time() - epoch(inc["times"]["created"]) < 1.5:
+                        r = srv.post("/api/v1/incidents/%s/assign" % inc["number"],
+                                     {"unit": "HUMAN-01"}, token=human)
+                        self.assertEqual(r.status, 200, r)
+                        mine["number"] = inc["number"]
+                        break
+            if "closed" not in mine:
+                # The human also closes a call the room dispatched, while its crew is busy.
+                for inc in items:
+                    if inc["status"] in ("en_route", "on_scene") and inc["number"] != \
+                            mine.get("number"):
+                        r = srv.post("/api/v1/incidents/%s/close" % inc["number"],
+                                     {"disposition": "report_taken"}, token=human)
+                        self.assertEqual(r.status, 200, r)
+                        mine["closed"] = inc["number"]
+                        break
+            closed = [i for i in items if i["disposition"] == "resolved"]
+            on_scene = [i for i in items if i["times"]["on_scene"]]
+            return len(mine) == 2 and len(closed) >= 2 and len(on_scene) >= 3
+
+        self.wait_for("calls dispatched, on scene and closed by the simulated room", progress,
+                      timeout=30)
+        p.send_signal(signal.SIGTERM)
+        rc, out, err = self.finish(p, timeout=15)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("120 calls an hour, the room acting after 150 s", out)
+        m = re.search(r"stopped, in all: 5 units, .* (\d+) calls opened, (\d+) dispatched by the "
+                      r"simulated room, (\d+) closed, (\d+) errors", out)
+        self.assertIsNotNone(m, out + err)
+        opened, dispatched, closed, errors = map(int, m.groups())
+        self.assertEqual(errors, 0, out + err)
+        crews = set(re.search(r"^units: (.*)$", out, re.M).group(1).replace("=", " ").split()[::2])
+        self.assertEqual(len(crews), 5, out)
+
+        items = incidents()
+        self.assertEqual(len(items), opened, "every call opened is counted, once")
+        self.assertGreaterEqual(opened, 5, out)
+        streets = srv.get("/api/v1/streets?q=rue", token=tok).status == 200
+        names = set()
+        for inc in items:
+            self.assertIn(inc["type"], CALL_TYPES, inc)
+            loc = inc["location"]
+            self.assertTrue(south <= loc["lat"] <= north and west <= loc["lon"] <= east, inc)
+            self.assertTrue(inc["caller"]["name"] and inc["narrative"], inc)
+            self.assertRegex(inc["caller"]["phone"], r"^0[67]( \d\d){4}$")
+            self.assertIsNotNone(inc["times"]["call"], inc)
+            names.add(inc["caller"]["name"])
+            r = srv.get("/api/v1/roads/route?from=%.7f,%.7f&to=%.7f,%.7f" %
+                        (loc["lat"], loc["lon"], loc["lat"], loc["lon"]), token=tok)
+            self.assertEqual(r.status, 200, r)
+            self.assertLess(r.json["from"]["snap_m"], 3.0, (inc, "is not on a road"))
+            if "address" in loc and streets:
+                # The address is a street of the graph's index, and the call is on it.
+                hits = srv.get("/api/v1/streets?limit=20&q=" +
+                               urllib.parse.quote(loc["address"][:100]), token=tok).json["items"]
+                boxes = [h["bbox"] for h in hits if h["name"] == loc["address"]]
+                self.assertTrue(any(b[0] - 0.005 <= loc["lat"] <= b[2] + 0.005 and
+                                    b[1] - 0.005 <= loc["lon"] <= b[3] + 0.005 for b in boxes),
+                                (inc, hits))
+        if streets and opened >= 8:
+            self.assertTrue(any("address" in i["location"] for i in items), items)
+        self.assertTrue(any(ARABIC.search(n) for n in names) or opened < 6, names)
+        self.assertTrue(any(not ARABIC.search(n) for n in names) or opened < 6, names)
+
+        # The human's call: left to the human, never given a second unit.
+        inc = next(i for i in items if i["number"] == mine["number"])
+        self.assertEqual([u["callsign"] for u in inc["units"]], ["HUMAN-01"], inc)
+        self.assertEqual(inc["status"], "dispatched", inc)
+
+        # The room's calls: each given one simulated crew, which answered.
+        roomed = [i for i in items if any(u["callsign"] in crews for u in i["units"])]
+        self.assertEqual(len(roomed), dispatched, out)
+        self.assertGreaterEqual(dispatched, 3, out)
+        for inc in roomed:
+            self.assertEqual(len(inc["units"]), 1, inc)
+            self.assertNotEqual(inc["number"], mine["number"])
+        self.assertGreaterEqual(len([i for i in roomed if i["times"]["en_route"] and
+                                     i["times"]["on_scene"]]), 3, roomed)
+        # The call the human closed stays as the human closed it.
+        inc = next(i for i in items if i["number"] == mine["closed"])
+        self.assertEqual((inc["status"], inc["disposition"]), ("closed", "report_taken"), inc)
+        # Closed by the room, only once their crews had cleared from the scene.
+        done = [i for i in items if i["status"] == "closed" and i["number"] != mine["closed"]]
+        self.assertEqual(len(done), closed, out)
+        self.assertGreaterEqual(closed, 2, out)
+        for inc in done:
+            self.assertEqual(inc["disposition"], "resolved", inc)
+            self.assertIsNotNone(inc["times"]["on_scene"], inc)
+            self.assertTrue(all(u["released"] for u in inc["units"]), inc)
+            closing = [e for e in srv.get("/api/v1/incidents/%s/history" % inc["number"],
+                                          token=tok).json["events"]
+                       if e["type"] == "cad.incident.closed"]
+            self.assertEqual([e["actor"] for e in closing], ["admin"], closing)
+        # The calls still waiting for a crew are new, without a unit.
+        for inc in items:
+            if inc not in roomed and inc["number"] != mine["number"]:
+                self.assertEqual((inc["status"], inc["units"]), ("new", []), inc)
+
     def test_second_run_binds_nothing_and_makes_missing_units(self):
         srv = self.new_server(name="twice")
         tok = srv.token("admin")
@@ -287,13 +421,25 @@ class SimulateTest(h.ServerTestCase):
                      ["--server", "http://127.0.0.1:1", "--units", "2", "--protocol", "mqtt",
                       "--mqtt", "127.0.0.1:0"],
                      ["--server", "http://127.0.0.1:1", "--units", "2", "--mqtt", ":1883"],
-                     ["--server", "http://127.0.0.1:1", "--units", "2", "--mqtt", "::1:1883"]):
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--mqtt", "::1:1883"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--calls-per-hour", "3601"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--calls-per-hour", "-1"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--calls-per-hour", "2.5"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--calls-per-hour"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--room-after", "-1"],
+                     ["--server", "http://127.0.0.1:1", "--units", "2", "--room-after", "soon"]):
             with self.subTest(args=args):
                 r = h.run_cli(srv.db, "simulate", *args, input="x\n")
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertIn("usage: amane simulate", r.stderr)
                 if "--mqtt" in args:
                     self.assertIn("--mqtt: want HOST:PORT", r.stderr)
+                if "--calls-per-hour" in args:
+                    self.assertIn("--calls-per-hour: want an integer from 0 to 3600, not '%s'" %
+                                  (args[-1] if args[-1] != "--calls-per-hour" else ""), r.stderr)
+                if "--room-after" in args:
+                    self.assertIn("--room-after: want an integer from 0 to 86400, not '%s'" %
+                                  args[-1], r.stderr)
                 if "gt06" in args:
                     self.assertIn("--protocol: want osmand, teltonika or mqtt, not 'gt06'",
                                   r.stderr)
