@@ -89,24 +89,23 @@ async function measure(pan) {
   });
   const sentBefore = sent;
   if (pan) {
-    // Pan a little every frame: every frame redraws all units and incidents.
-    await page.evaluate(() => {
-      let dir = 1, n = 0;
-      window.__pan = true;
-      const step = () => {
-        if (!window.__pan) return;
-        if (++n % 120 === 0) dir = -dir;
-        window.amaneMap.map.panBy([2 * dir, 1 * dir], { animate: false });
-        requestAnimationFrame(step);
-      };
-      requestAnimationFrame(step);
-    });
+    // A dispatcher dragging the map to and fro with the mouse for the whole measure:
+    // every frame moves the view, so every frame redraws every unit and incident.
+    const box = await page.locator('#map').boundingBox();
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+    const end = Date.now() + SECONDS * 1000;
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    for (let i = 0; Date.now() < end; i++) {
+      const a = (i % 80) / 80 * 2 * Math.PI;
+      await page.mouse.move(cx + 150 * Math.cos(a), cy + 100 * Math.sin(a));
+    }
+    await page.mouse.up();
+  } else {
+    await page.waitForTimeout(SECONDS * 1000);
   }
-  await page.waitForTimeout(SECONDS * 1000);
-  const after = await page.evaluate(() => {
-    window.__pan = false;
-    return { frames: window.amaneMap.frames, t: performance.now(), lat: window.amaneMap.latencies.slice() };
-  });
+  const after = await page.evaluate(() => ({ frames: window.amaneMap.frames, t: performance.now(),
+    lat: window.amaneMap.latencies.slice() }));
   const lat = after.lat.sort((a, b) => a - b);
   const pct = (q) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] : null);
   return { fps: Math.round((after.frames - before.frames) / ((after.t - before.t) / 1000) * 10) / 10,

@@ -66,6 +66,7 @@ export class CadMap {
     this.dirty = true;
     this.frames = 0;
     this.latencies = []; // ms from a position's device time to the frame that drew it
+    this.sprites = new Map();
     this.onPick = onPick;
     this.onSelect = onSelect;
     this.canvas = L.DomUtil.create('canvas', 'cad-layer', this.map.getContainer());
@@ -128,8 +129,8 @@ export class CadMap {
   }
 
   setUnit(callsign, u) {
-    const prev = this.units.get(callsign) || {};
-    this.units.set(callsign, { ...prev, ...u });
+    const prev = this.units.get(callsign);
+    if (prev) Object.assign(prev, u); else this.units.set(callsign, { ...u });
     this.dirty = true;
   }
 
@@ -152,55 +153,106 @@ export class CadMap {
     if (!this.map.getBounds().pad(-0.1).contains([lat, lon])) this.map.panTo([lat, lon]);
   }
 
-  draw() {
-    this.dirty = false;
-    const ctx = this.canvas.getContext('2d');
-    const dpr = window.devicePixelRatio || 1;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const size = this.map.getSize();
-    ctx.clearRect(0, 0, size.x, size.y);
-    const m = this.map;
-    ctx.lineWidth = 1.5;
-    ctx.font = 'bold 10px "DejaVu Sans", sans-serif';
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'middle';
-    for (const [number, inc] of this.incidents) {
-      const p = m.latLngToContainerPoint([inc.lat, inc.lon]);
-      if (p.x < -20 || p.y < -20 || p.x > size.x + 20 || p.y > size.y + 20) continue;
-      const sel = this.selected && this.selected.kind === 'incident' && this.selected.id === number;
-      ctx.beginPath();
-      ctx.moveTo(p.x, p.y);
-      ctx.arc(p.x, p.y - 13, 8, Math.PI * 0.75, Math.PI * 0.25);
-      ctx.closePath();
-      ctx.fillStyle = PRIO_COLOR[inc.priority] || '#888';
-      ctx.fill();
-      ctx.strokeStyle = sel ? '#ffd24a' : '#fff';
-      ctx.lineWidth = sel ? 3 : 1.5;
-      ctx.stroke();
-      ctx.fillStyle = '#111';
-      ctx.fillText(String(inc.priority), p.x, p.y - 13);
+  // A sprite per look (unit status, incident priority, selected or not), drawn once at the
+  // screen's pixel ratio: a frame is then one drawImage per visible object.
+  sprite(key, w, h, paint) {
+    let c = this.sprites.get(key);
+    if (!c) {
+      const dpr = window.devicePixelRatio || 1;
+      c = document.createElement('canvas');
+      c.width = Math.ceil(w * dpr);
+      c.height = Math.ceil(h * dpr);
+      const ctx = c.getContext('2d');
+      ctx.scale(dpr, dpr);
+      paint(ctx);
+      c.w = w;
+      c.h = h;
+      this.sprites.set(key, c);
     }
-    ctx.lineWidth = 1.5;
-    for (const [callsign, u] of this.units) {
-      if (u.lat === undefined) continue;
-      const p = m.latLngToContainerPoint([u.lat, u.lon]);
-      if (p.x < -10 || p.y < -10 || p.x > size.x + 10 || p.y > size.y + 10) continue;
-      const s = UNIT_STYLE[u.status] || UNIT_STYLE.out_of_service;
-      drawShape(ctx, s.shape, p.x, p.y, 6);
+    return c;
+  }
+
+  unitSprite(status, selected) {
+    return this.sprite(`u:${status}:${selected}`, 20, 20, (ctx) => {
+      const s = UNIT_STYLE[status] || UNIT_STYLE.out_of_service;
+      drawShape(ctx, s.shape, 10, 10, 6);
       if (s.shape === 'cross' || s.hollow) {
         ctx.strokeStyle = s.color;
         ctx.lineWidth = 3;
-        ctx.stroke();
-        ctx.lineWidth = 1.5;
       } else {
         ctx.fillStyle = s.color;
         ctx.fill();
-        ctx.strokeStyle = this.selected && this.selected.id === callsign ? '#ffd24a' : '#0b1118';
-        ctx.stroke();
+        ctx.strokeStyle = selected ? '#ffd24a' : '#0b1118';
+        ctx.lineWidth = selected ? 3 : 1.5;
       }
+      ctx.stroke();
+    });
+  }
+
+  incidentSprite(priority, selected) {
+    return this.sprite(`i:${priority}:${selected}`, 22, 28, (ctx) => {
+      ctx.beginPath();
+      ctx.moveTo(11, 26);
+      ctx.arc(11, 11, 8, Math.PI * 0.75, Math.PI * 0.25);
+      ctx.closePath();
+      ctx.fillStyle = PRIO_COLOR[priority] || '#888';
+      ctx.fill();
+      ctx.strokeStyle = selected ? '#ffd24a' : '#fff';
+      ctx.lineWidth = selected ? 3 : 1.5;
+      ctx.stroke();
+      ctx.fillStyle = '#111';
+      ctx.font = 'bold 10px "DejaVu Sans", sans-serif';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(String(priority), 11, 11);
+    });
+  }
+
+  // An object's position in the map's pixel space at the current zoom, computed once per
+  // position and zoom; per frame only the offset of the view changes.
+  projected(o, zoom) {
+    if (o.pz !== zoom || o.plat !== o.lat || o.plon !== o.lon) {
+      const p = this.map.project([o.lat, o.lon], zoom);
+      o.px = p.x;
+      o.py = p.y;
+      o.pz = zoom;
+      o.plat = o.lat;
+      o.plon = o.lon;
+    }
+    return o;
+  }
+
+  draw() {
+    this.dirty = false;
+    const m = this.map;
+    const ctx = this.canvas.getContext('2d');
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const size = m.getSize();
+    ctx.clearRect(0, 0, size.x, size.y);
+    const zoom = m.getZoom();
+    // container point = projected point - (pixel origin + layer point of the container's corner)
+    const po = m.getPixelOrigin(), corner = m.containerPointToLayerPoint([0, 0]);
+    const ox = po.x + corner.x, oy = po.y + corner.y;
+    const sel = this.selected;
+    for (const [number, inc] of this.incidents) {
+      const q = this.projected(inc, zoom);
+      const x = q.px - ox, y = q.py - oy;
+      if (x < -20 || y < -30 || x > size.x + 20 || y > size.y + 10) continue;
+      const img = this.incidentSprite(inc.priority, !!sel && sel.kind === 'incident' && sel.id === number);
+      ctx.drawImage(img, x - 11, y - 26, img.w, img.h);
+    }
+    const now = Date.now();
+    for (const [callsign, u] of this.units) {
+      if (u.lat === undefined) continue;
+      const q = this.projected(u, zoom);
+      const x = q.px - ox, y = q.py - oy;
+      if (x < -10 || y < -10 || x > size.x + 10 || y > size.y + 10) continue;
+      const img = this.unitSprite(u.status, !!sel && sel.id === callsign);
+      ctx.drawImage(img, x - 10, y - 10, img.w, img.h);
       if (u.sentMs) {
         // Device to screen: the report's own time to this frame (one clock on the demo machine).
-        if (this.latencies.length < 100000) this.latencies.push(Date.now() - u.sentMs);
+        if (this.latencies.length < 100000) this.latencies.push(now - u.sentMs);
         u.sentMs = 0;
       }
     }
