@@ -87,64 +87,6 @@
 
 /* ---------------------------------------------------------------- text */
 
-/* Decodes the UTF-8 sequence at s (n > 0 bytes left); returns its length, 0 if malformed. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        len = 2;
-        v = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3;
-        v = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4;
-        v = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[k] & 0x3f);
-    }
-    if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) || (len == 4 && v < 0x10000) ||
-        v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-/* Writes code point cp as UTF-8 into out (4 bytes); returns the length. */
-static size_t utf8_put(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* |x|, without needing libm. */
 static double magnitude(double x)
 {
@@ -162,7 +104,7 @@ static const char *text_fault(const char *s, size_t n, bool allow_newline)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t len = u[i] ? utf8_next(u + i, n - i, &cp) : 0;
+        size_t len = u[i] ? am_utf8_decode((const char *)u + i, n - i, &cp) : 0;
         if (len == 0)
             return "not valid UTF-8";
         if (is_control(cp) && !(allow_newline && cp == '\n'))
@@ -228,7 +170,7 @@ static int xml_escape(struct am_buf *b, const char *s)
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0;) {
         uint32_t cp;
-        size_t len = utf8_next(u + i, n - i, &cp);
+        size_t len = am_utf8_decode((const char *)u + i, n - i, &cp);
         if (len == 0) {
             i++; /* a malformed byte: dropped */
             continue;
@@ -324,7 +266,7 @@ static int put_cp(struct am_buf *b, uint32_t cp)
     char u[4];
     if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
         return AM_EINVAL;
-    return am_buf_append(b, u, utf8_put(cp, u));
+    return am_buf_append(b, u, am_utf8_encode(cp, u));
 }
 
 /* ---------------------------------------------------------------- notes as HTML */

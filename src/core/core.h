@@ -135,6 +135,10 @@ size_t am_strlcpy(char *dst, const char *src, size_t size);
 int am_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* 1 if `s` (length n) is well-formed UTF-8 without NUL bytes. */
 bool am_utf8_valid(const char *s, size_t n);
+/* Decodes the UTF-8 sequence at s (n bytes left) into *cp: its length, 0 if malformed or n is 0. */
+size_t am_utf8_decode(const char *s, size_t n, uint32_t *cp);
+/* Writes code point cp (at most U+10FFFF) as UTF-8 into out; returns its length (1 to 4). */
+size_t am_utf8_encode(uint32_t cp, char out[4]);
 
 /*
  * A growable byte buffer. Caller-owned: am_buf_init() then am_buf_release().

@@ -65,71 +65,10 @@ struct geo_streets {
 /* The next code point of s[*i..len), or UINT32_MAX for an invalid byte (which is skipped). */
 static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *i)
 {
-    unsigned char c = s[*i];
-    if (c < 0x80) {
-        (*i)++;
-        return c;
-    }
-    size_t n;
-    uint32_t cp, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else {
-        (*i)++;
-        return UINT32_MAX;
-    }
-    if (*i + n > len) {
-        (*i)++;
-        return UINT32_MAX;
-    }
-    for (size_t k = 1; k < n; k++) {
-        unsigned char d = s[*i + k];
-        if ((d & 0xc0) != 0x80) {
-            (*i)++;
-            return UINT32_MAX;
-        }
-        cp = (cp << 6) | (d & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        (*i)++;
-        return UINT32_MAX;
-    }
-    *i += n;
-    return cp;
-}
-
-static size_t utf8_put(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
+    uint32_t cp;
+    size_t n = am_utf8_decode((const char *)s + *i, len - *i, &cp);
+    *i += n ? n : 1;
+    return n ? cp : UINT32_MAX;
 }
 
 /* Latin letters with diacritics and ligatures, folded to ASCII (NULL: a separator). */
@@ -187,7 +126,7 @@ static int fold(uint32_t cp, char *out)
                 memcpy(out, latin_fold[i].to, n);
                 return (int)n;
             }
-        return (int)utf8_put(cp, out);
+        return (int)am_utf8_encode(cp, out);
     }
     if ((cp >= 0x2b0 && cp <= 0x2ff) || (cp >= 0x2000 && cp <= 0x206f) || cp == 0x3000) {
         /* Invisible marks inside words (ZWJ, ZWNJ, direction marks) vanish; the rest separates. */
@@ -248,11 +187,11 @@ static int fold(uint32_t cp, char *out)
         default:
             break;
         }
-        return (int)utf8_put(cp, out);
+        return (int)am_utf8_encode(cp, out);
     }
     if (cp == 0x763) /* ݣ (Moroccan g) -> ك */
-        return (int)utf8_put(0x643, out);
-    return (int)utf8_put(cp, out);
+        return (int)am_utf8_encode(0x643, out);
+    return (int)am_utf8_encode(cp, out);
 }
 
 /* Words that name a kind of street, and articles, in normalised form: left out of the core. */
