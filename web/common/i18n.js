@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // i18n.js - Arabic (default, right-to-left) and French strings, the page
 // direction, and dates shown in Africa/Casablanca time (from the tz
-// database: the offset changes during Ramadan, never hard-code it).
+// database: the offset changes during Ramadan, never hard-code it), and
+// the login form the web apps share.
 export const STRINGS = {
   ar: {
     app: 'أمان — قاعة القيادة والتنسيق',
@@ -71,4 +72,27 @@ export function fmtTime(iso) {
       .format(new Date(d.getTime() + offset * 1000));
   }
   return new Intl.DateTimeFormat(locale, { ...opts, timeZone: 'Africa/Casablanca' }).format(d);
+}
+
+// The login form both apps share (#login, #username, #password, #login-error):
+// sends it with `post(path, body)` (which may throw when the network is down)
+// and returns the server's {token, user}, or null after saying why not.
+export async function submitLogin(post) {
+  const err = document.getElementById('login-error');
+  const pw = document.getElementById('password');
+  let r;
+  try {
+    r = await post('/api/v1/auth/login', { username: document.getElementById('username').value, password: pw.value });
+  } catch (e) {
+    err.textContent = t('error');
+    return null;
+  } finally {
+    pw.value = '';
+  }
+  if (r.status !== 200) {
+    err.textContent = t(r.status === 423 ? 'locked' : 'bad_login');
+    return null;
+  }
+  err.textContent = '';
+  return r.data;
 }

@@ -6,7 +6,7 @@
 // room's logbook. Everything is driven by /api/v1/stream; after a cut the
 // stream reconnects with since=<last seq seen>, so nothing committed while
 // the network was down is missed.
-import { t, setLang, currentLang, fmtTime, loadTimeZone, addStrings } from '../common/i18n.js';
+import { t, setLang, currentLang, fmtTime, loadTimeZone, addStrings, submitLogin } from '../common/i18n.js';
 import { CadMap, UNIT_STYLE, legendShape } from './map.js';
 
 addStrings({
@@ -584,15 +584,10 @@ function logoutLocal() {
 
 $('login').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const r = await api('POST', '/api/v1/auth/login', { username: $('username').value, password: $('password').value });
-  $('password').value = '';
-  if (r.status !== 200) {
-    $('login-error').textContent = t(r.status === 423 ? 'locked' : 'bad_login');
-    return;
-  }
-  $('login-error').textContent = '';
-  token = r.data.token;
-  me = r.data.user;
+  const d = await submitLogin((path, body) => api('POST', path, body));
+  if (!d) return;
+  token = d.token;
+  me = d.user;
   sessionStorage.setItem('amane.token', token);
   showRoom();
 });

@@ -9,7 +9,7 @@
 // server answers. The server applies a key once and answers its replays
 // with the first answer, so a command whose answer was lost is not applied
 // twice. A refusal (4xx) is shown and dropped: re-sending would not help.
-import { t, setLang, currentLang, fmtTime, loadTimeZone, addStrings } from '../common/i18n.js';
+import { t, setLang, currentLang, fmtTime, loadTimeZone, addStrings, submitLogin } from '../common/i18n.js';
 
 addStrings({
   ar: {
@@ -392,18 +392,10 @@ function logoutLocal() {
 
 $('login').addEventListener('submit', async (e) => {
   e.preventDefault();
-  let r;
-  try {
-    r = await request('POST', '/api/v1/auth/login', { username: $('username').value, password: $('password').value });
-  } catch (err) { $('login-error').textContent = t('sync_offline'); return; }
-  $('password').value = '';
-  if (r.status !== 200) {
-    $('login-error').textContent = t(r.status === 423 ? 'locked' : 'bad_login');
-    return;
-  }
-  $('login-error').textContent = '';
-  token = r.data.token;
-  me = r.data.user;
+  const d = await submitLogin((path, body) => request('POST', path, body));
+  if (!d) return;
+  token = d.token;
+  me = d.user;
   sessionStorage.setItem('amane.mdt.token', token);
   startDuty();
 });
