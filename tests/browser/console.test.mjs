@@ -147,6 +147,12 @@ test('console: map, call intake from the keyboard, dispatch, languages, reconnec
   assert.ok(Math.min(...missed) > before);
   await page.screenshot({ path: join(ARTIFACTS, 'console-after-reconnect-fr.png') });
 
+  // Logging out leads back to the login form, in French now.
+  await page.click('#logout');
+  await page.waitForSelector('#login:not([hidden])', { timeout: T });
+  assert.equal(await page.textContent('#login h2'), 'Se connecter');
+  await page.screenshot({ path: join(ARTIFACTS, 'console-login-fr.png') });
+
   assert.deepEqual(errors, [], 'no page errors');
   await context.close();
 });
