@@ -104,6 +104,16 @@ test('console: map, call intake from the keyboard, dispatch, languages, reconnec
   await page.waitForFunction((cs) => [...document.querySelectorAll('#units tr')].some((tr) => tr.dataset.callsign === cs &&
     tr.textContent.includes('في عين المكان')), first, { timeout: T });
   await page.waitForFunction(() => document.querySelector('#d-timeline').textContent.includes('في عين المكان'), null, { timeout: T });
+  // A click on the unit on the map: its details in a popup.
+  const at = await page.evaluate((cs) => {
+    const u = window.amaneMap.units.get(cs);
+    const p = window.amaneMap.map.latLngToContainerPoint([u.lat, u.lon]);
+    return { x: p.x, y: p.y };
+  }, first);
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + at.x, box.y + at.y);
+  await page.waitForSelector('.leaflet-popup .unit-popup', { timeout: T });
+  assert.match(await page.textContent('.leaflet-popup .unit-popup'), new RegExp(`${first}.*(في عين المكان|في الطريق)`));
   await page.screenshot({ path: join(ARTIFACTS, 'console-dispatched-ar.png') });
 
   // The logbook, in its tab.

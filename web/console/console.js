@@ -8,6 +8,7 @@
 // the network was down is missed.
 import { t, setLang, currentLang, fmtTime, loadTimeZone, addStrings, submitLogin } from '../common/i18n.js';
 import { CadMap, UNIT_STYLE, legendShape } from './map.js';
+/* global L */
 
 addStrings({
   ar: {
@@ -209,6 +210,17 @@ function renderLegend() {
     span.append(legendShape(s), el('span', null, t('st_' + s)));
     return span;
   }));
+}
+
+// A unit's details where it stands on the map: callsign, kind, status, since, incident, last report.
+function unitPopup(u, at) {
+  if (!at || at.lat === undefined) return;
+  const box = el('div', 'unit-popup');
+  box.dir = lang() === 'ar' ? 'rtl' : 'ltr';
+  box.append(el('strong', 'cs', u.callsign), el('div', null, `${t('st_' + u.status)} · ${t('since')} ${ago(u.status_since)}`));
+  if (u.incident) box.append(el('div', null, `${t('incident')}: ${u.incident}`));
+  if (u.crew && u.crew.length) box.append(el('div', 'muted small', u.crew.join(' · ')));
+  L.popup({ closeButton: true, autoPan: false }).setLatLng([at.lat, at.lon]).setContent(box).openOn(map.map);
 }
 
 // ------------------------------------------------------------------ detail
@@ -558,8 +570,11 @@ async function showRoom() {
     map = new CadMap($('map'), {
       onPick: (lat, lon) => setPick({ lat, lon, address: $('in-street').value.trim() }),
       onSelect: (kind, id) => {
-        if (kind === 'incident') selectIncident(id);
-        else { const u = units.get(id); if (u && u.incident) selectIncident(u.incident); map.select('unit', id); }
+        if (kind === 'incident') { selectIncident(id); return; }
+        const u = units.get(id);
+        map.select('unit', id);
+        if (u) unitPopup(u, map.units.get(id));
+        if (u && u.incident) selectIncident(u.incident);
       },
     });
     window.amaneMap = map; // for the browser test's measurements

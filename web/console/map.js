@@ -69,7 +69,10 @@ export class CadMap {
     this.sprites = new Map();
     this.onPick = onPick;
     this.onSelect = onSelect;
-    this.canvas = L.DomUtil.create('canvas', 'cad-layer', this.map.getContainer());
+    // A pane of its own inside the map (above the roads, below popups), the canvas kept over
+    // the view by moving it against the pane at each draw.
+    this.map.createPane('cad').style.zIndex = 450;
+    this.canvas = L.DomUtil.create('canvas', 'cad-layer', this.map.getPane('cad'));
     this.map.on('move zoom resize viewreset', () => { this.dirty = true; });
     this.map.on('resize', () => this.resize());
     this.map.on('click', (e) => this.click(e));
@@ -234,6 +237,7 @@ export class CadMap {
     // container point = projected point - (pixel origin + layer point of the container's corner)
     const po = m.getPixelOrigin(), corner = m.containerPointToLayerPoint([0, 0]);
     const ox = po.x + corner.x, oy = po.y + corner.y;
+    L.DomUtil.setPosition(this.canvas, corner);
     const sel = this.selected;
     for (const [number, inc] of this.incidents) {
       const q = this.projected(inc, zoom);
