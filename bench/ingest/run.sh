@@ -16,9 +16,9 @@
 #      the rows added that were never acknowledged, and the rows amaned
 #      received during the measured window (received_us);
 #   MQTT goes through a mosquitto broker started here on a free loopback
-#   port: a vehicle's acknowledgement is the broker's PUBACK, and amaned's
-#   client acknowledges to the broker before the batch is durable (the
-#   documented limit, docs/avl.md), so its figure is amaned's: the rows it
+#   port: a vehicle's acknowledgement is the broker's PUBACK, which says
+#   nothing of amaned (amaned's clients acknowledge to the broker once the
+#   batch is durable, docs/avl.md), so its figure is amaned's: the rows it
 #   received in the window; before amaned stops, the run waits until it has
 #   taken every message the broker acknowledged;
 # prints each JSON line on stderr and a markdown table on stdout, with the
@@ -51,6 +51,9 @@
 #                        the profiler slows the server: do not quote such a run
 #   --raw FILE           also write the JSON lines to FILE
 #   BENCH_JOBS           parallel build jobs (default 2)
+#   BENCH_BUILD_DIR      the build directory, relative to the repository
+#                        (default build-benchingest; another one lets two
+#                        engineers run the benchmark at once)
 #   TMPDIR               where the temporary directory goes (default /tmp)
 #
 # Targets of issue 5 on a 2-core machine: 50,000 positions/s over Teltonika
@@ -152,7 +155,7 @@ if [ "$(ulimit -n)" -lt "$need_fds" ]; then
 fi
 
 cd "$repo"
-build="build-benchingest"
+build="${BENCH_BUILD_DIR:-build-benchingest}"
 jobs=${BENCH_JOBS:-2}
 echo "== building amaned and amane in $build/ (-j$jobs)" >&2
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DAMANE_BENCH=ON >/dev/null

@@ -442,6 +442,135 @@ class AvlTest(h.ServerTestCase):
         missing = [a for a in acked if a not in stored]
         self.assertEqual(missing, [], "acknowledged reports lost by the crash")
 
+    # --------------------------------------------------- the OsmAnd port's own HTTP/1.1 server
+
+    @staticmethod
+    def read_answers(sock, n):
+        """Reads n HTTP answers from sock: [(status, headers, body)], then whether it closed."""
+        buf, out = b"", []
+        while len(out) < n:
+            end = buf.find(b"\r\n\r\n")
+            if end >= 0:
+                head = buf[:end].decode("latin-1").split("\r\n")
+                headers = {k.strip().lower(): v.strip() for k, v in
+                           (line.split(":", 1) for line in head[1:])}
+                length = int(headers.get("content-length", "0"))
+                if len(buf) >= end + 4 + length:
+                    out.append((int(head[0].split()[1]), headers,
+                                buf[end + 4:end + 4 + length].decode()))
+                    buf = buf[end + 4 + length:]
+                    continue
+            part = sock.recv(65536)
+            if not part:
+                break
+            buf += part
+        return out
+
+    @staticmethod
+    def closed(sock, timeout):
+        """Whether the server closes sock within timeout seconds (reading what it sends)."""
+        sock.settimeout(timeout)
+        try:
+            while sock.recv(65536):
+                pass
+            return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def test_osmand_keepalive_pipelining(self):
+        unit = self.unit()
+        self.bind("traccar-pipe", unit)
+        t = now_s()
+        form = "id=traccar-pipe&lat=33.5802&lon=-7.6000&timestamp=%d" % (t - 7)
+        reqs = [
+            "GET /?id=traccar-pipe&lat=33.5800&lon=-7.6000&timestamp=%d HTTP/1.1\r\n"
+            "Host: x\r\n\r\n" % (t - 9),
+            # Refused at once, answered only after the 200 before it.
+            "GET /?id=stranger-pipe&lat=33.58&lon=-7.60 HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: %d\r\n\r\n%s" % (len(form), form),
+            "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+            "GET /?id=traccar-pipe&lat=33.5803&lon=-7.6000&timestamp=%d HTTP/1.1\r\n"
+            "Host: x\r\nConnection: close\r\n\r\n" % (t - 5),
+        ]
+        with socket.create_connection(("127.0.0.1", self.osmand.port),
+                                      timeout=h.scaled(10)) as sock:
+            data = "".join(reqs).encode()
+            sock.sendall(data[:50])  # in pieces, one of them cut inside a request line
+            time.sleep(0.05)
+            sock.sendall(data[50:])
+            answers = self.read_answers(sock, len(reqs))
+            self.assertEqual([a[0] for a in answers], [200, 400, 200, 405, 200], answers)
+            self.assertEqual(json.loads(answers[1][2])["type"], h.PROBLEM_BASE + "unknown-device")
+            self.assertEqual(answers[3][1].get("allow"), "GET, POST")
+            self.assertEqual(answers[4][1].get("connection"), "close")
+            self.assertTrue(self.closed(sock, h.scaled(5)), "Connection: close is honoured")
+        self.assertEqual([round(p["lat"], 4) for p in self.trail(unit)],
+                         [33.58, 33.5802, 33.5803])
+        # HTTP/1.0: closed after the answer, unless it asks for keep-alive.
+        with socket.create_connection(("127.0.0.1", self.osmand.port),
+                                      timeout=h.scaled(10)) as sock:
+            sock.sendall(b"GET /?id=traccar-pipe&lat=33.5804&lon=-7.6 HTTP/1.0\r\n"
+                         b"Connection: keep-alive\r\n\r\n"
+                         b"GET /?id=traccar-pipe&lat=33.5805&lon=-7.6 HTTP/1.0\r\n\r\n")
+            answers = self.read_answers(sock, 2)
+            self.assertEqual([a[0] for a in answers], [200, 200], answers)
+            self.assertEqual(answers[0][1].get("connection"), "keep-alive")
+            self.assertTrue(self.closed(sock, h.scaled(5)), "HTTP/1.0 closes after the answer")
+        # Framing refusals: a clear 4xx, then the connection is closed; nothing stored.
+        for raw, status in ((b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             b"5\r\nid=ab\r\n0\r\n\r\n", 411),
+                            (b"GET /?id=traccar-pipe&lat=1&lon=1 HTTP/1.1\r\n\r\n", 400),
+                            (b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 9000 + b"\r\n\r\n",
+                             431),
+                            (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n", 413),
+                            (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 400)):
+            with self.subTest(status=status, raw=raw[:40]):
+                with socket.create_connection(("127.0.0.1", self.osmand.port),
+                                              timeout=h.scaled(10)) as sock:
+                    sock.sendall(raw)
+                    answers = self.read_answers(sock, 1)
+                    self.assertEqual([a[0] for a in answers], [status], answers)
+                    self.assertEqual(answers[0][1].get("content-type"),
+                                     "application/problem+json")
+                    self.assertTrue(self.closed(sock, h.scaled(5)))
+        self.assertEqual(len(self.trail(unit)), 5)
+
+    def test_osmand_slow_client_is_closed(self):
+        # A request must be whole 10 s after its first byte: a slowloris is cut, and the
+        # phones on other connections are still answered meanwhile.
+        unit = self.unit()
+        self.bind("traccar-slow", unit)
+        slow = socket.create_connection(("127.0.0.1", self.osmand.port), timeout=h.scaled(10))
+        start = time.monotonic()
+        closed_after = None
+        try:
+            slow.sendall(b"GET /?id=traccar-slow&lat=33.5")
+            slow.settimeout(1.0)
+            for i in range(int(h.scaled(30))):
+                try:
+                    slow.sendall(b"1")
+                    if slow.recv(1) == b"":
+                        closed_after = time.monotonic() - start
+                        break
+                except socket.timeout:
+                    pass
+                except (ConnectionResetError, BrokenPipeError):
+                    closed_after = time.monotonic() - start
+                    break
+                if i == 3:
+                    status, _ = self.osmand.send(query="id=traccar-slow&lat=33.57&lon=-7.58")
+                    self.assertEqual(status, 200)
+        finally:
+            slow.close()
+        self.assertIsNotNone(closed_after, "a client trickling a request is never closed")
+        self.assertGreaterEqual(closed_after, 9)
+        self.assertLessEqual(closed_after, h.scaled(13))
+        metrics = self.srv.get("/metrics").text
+        self.assertRegex(metrics, r"amane_avl_osmand_timeouts_total [1-9]")
+
 
 if __name__ == "__main__":
     h.main()
