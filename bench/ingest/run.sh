@@ -446,7 +446,7 @@ echo "Positions acknowledged per second once durable (report → trail batch com
 echo "MQTT: the broker's PUBACK, see below), ${seconds} s measured after ${warmup} s of warm-up, $(nproc) processors,"
 echo "$units units; amaned Release, default settings. 'stored/s': rows amaned received in the measured window"
 echo "(received_us), all durable at the check. 'report→console': from sending a report to its position on a"
-echo "dispatcher's WebSocket stream (avl.positions, at most 2 messages a second by design)."
+echo "dispatcher's WebSocket stream (avl.positions: each unit at most twice a second, so with several devices per unit only some positions are shown)."
 echo
 echo "| protocol | devices / connections | offered | positions acknowledged/s (min–max of each second) | stored/s | target | report→ack p50 / p99, ms | report→console p50 / p99, ms | errors | stored (sqlite3 check) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"

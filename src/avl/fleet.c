@@ -247,14 +247,16 @@ size_t avl_devices_of(struct avl *a, const char *unit, enum avl_protocol p,
 /* ---------------------------------------------------------------- live positions */
 
 /*
- * The stream's pace: each unit at most twice a second (LIVE_UNIT_US), and
- * the clients told of a change at most every LIVE_TELL_US, so that a
- * position reaches the consoles within tens of milliseconds without a
- * wake-up of the event loop per report.
+ * The stream's pace: each unit at most twice a second (LIVE_UNIT_US; a
+ * newer position waits for its turn, looked at every LIVE_TELL_US), the
+ * clients told of a change at most every LIVE_TELL_US and sent a message
+ * at most every LIVE_CLIENT_MS, so that a position reaches the consoles
+ * within tens of milliseconds without a wake-up of the event loop per
+ * report.
  */
 #define LIVE_UNIT_US   500000
-#define LIVE_TELL_US   20000
-#define LIVE_CLIENT_MS 40
+#define LIVE_TELL_US   10000
+#define LIVE_CLIENT_MS 25
 
 /* Publishes a unit's position to the stream (a->mu held). */
 static void live_publish(struct avl *a, struct live_unit *u, int64_t now)
@@ -532,10 +534,8 @@ static void *flusher(void *arg)
             clock_gettime(CLOCK_REALTIME, &ts);
             long wait_ms = pending ? (long)((deadline - now) / 1000) + 1 : a->o.flush_ms;
             /* Positions not told or not published yet: look again soon. */
-            if (a->live_told != a->live_gen)
-                wait_ms = wait_ms < LIVE_TELL_US / 1000 ? wait_ms : LIVE_TELL_US / 1000;
-            else if (a->live_deferred)
-                wait_ms = wait_ms < 100 ? wait_ms : 100;
+            if ((a->live_told != a->live_gen || a->live_deferred) && wait_ms > LIVE_TELL_US / 1000)
+                wait_ms = LIVE_TELL_US / 1000;
             ts.tv_nsec += wait_ms * 1000000L;
             ts.tv_sec += ts.tv_nsec / 1000000000L;
             ts.tv_nsec %= 1000000000L;
