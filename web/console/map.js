@@ -73,7 +73,9 @@ export class CadMap {
     // the view by moving it against the pane at each draw.
     this.map.createPane('cad').style.zIndex = 450;
     this.canvas = L.DomUtil.create('canvas', 'cad-layer', this.map.getPane('cad'));
-    this.map.on('move zoom resize viewreset', () => { this.dirty = true; });
+    // The canvas sits in a pane that moves with the map while it is dragged: it is redrawn
+    // when the view settles or the data change, not on every step of a drag.
+    this.map.on('moveend zoomend resize viewreset', () => { this.dirty = true; });
     this.map.on('resize', () => this.resize());
     this.map.on('click', (e) => this.click(e));
     this.resize();
