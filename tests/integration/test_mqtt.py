@@ -126,12 +126,17 @@ class MqttTest(h.ServerTestCase):
                  .json["items"] if x["callsign"] == self.unit)
         self.assertAlmostEqual(u["position"]["lat"], 33.5741)
 
-    def test_assignment_reaches_the_vehicle(self):
+    def vehicle_commands(self, count):
+        """mosquitto_sub on the vehicle's commands topic until `count` arrive (subscribed on return)."""
         sub = subprocess.Popen([SUB, "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", "1",
-                                "-C", "1", "-W", str(int(h.scaled(15))), "-t",
+                                "-C", str(count), "-W", str(int(h.scaled(15))), "-t",
                                 "amane/v1/units/%s/commands" % self.device],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.5)  # subscribed
+        return sub
+
+    def test_assignment_reaches_the_vehicle(self):
+        sub = self.vehicle_commands(1)
         tok = self.srv.token("dispatcher")
         r = self.srv.post("/api/v1/incidents", {"type": "THEFT",
                                                 "location": {"lat": 33.58, "lon": -7.60}},
@@ -148,11 +153,7 @@ class MqttTest(h.ServerTestCase):
         self.assertIsInstance(cmd["seq"], int)
 
     def test_messages_and_pings_reach_the_vehicle(self):
-        sub = subprocess.Popen([SUB, "-h", "127.0.0.1", "-p", str(self.broker.port), "-q", "1",
-                                "-C", "2", "-W", str(int(h.scaled(15))), "-t",
-                                "amane/v1/units/%s/commands" % self.device],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.5)  # subscribed
+        sub = self.vehicle_commands(2)
         tok = self.srv.token("supervisor")
         path = "/api/v1/units/%s/messages" % self.unit
         msg = self.srv.post(path, {"text": "Rejoignez le PC · التحقوا بمركز القيادة"}, token=tok)
