@@ -89,6 +89,11 @@ test('console: map, call intake from the keyboard, dispatch, languages, reconnec
   const first = await page.getAttribute('#d-recs li', 'data-callsign');
   assert.match(await page.textContent('#d-recs li'), /\d+ د · \d+\.\d كلم/, 'ETA and road distance');
   await page.screenshot({ path: join(ARTIFACTS, 'console-intake-ar.png') });
+  // A geofence around the place: the unit driving into it raises an alert on the console.
+  const loc = await api('GET', `/api/v1/incidents/${number}`, await env.token('supervisor'));
+  const fence = await api('POST', '/api/v1/geofences', await env.token('supervisor'), { name: 'Périmètre rixe',
+    circle: { lat: loc.data.location.lat, lon: loc.data.location.lon, radius_m: 200 } });
+  assert.equal(fence.status, 201);
   await page.keyboard.press('Enter');
   await page.waitForFunction((n) => document.querySelector('#d-recs-note').textContent.includes(n), first, { timeout: T });
   const inc = await api('GET', `/api/v1/incidents/${number}`, await env.token('supervisor'));
@@ -104,6 +109,8 @@ test('console: map, call intake from the keyboard, dispatch, languages, reconnec
   await page.waitForFunction((cs) => [...document.querySelectorAll('#units tr')].some((tr) => tr.dataset.callsign === cs &&
     tr.textContent.includes('في عين المكان')), first, { timeout: T });
   await page.waitForFunction(() => document.querySelector('#d-timeline').textContent.includes('في عين المكان'), null, { timeout: T });
+  await page.waitForFunction((cs) => [...document.querySelectorAll('#alerts li')].some((li) =>
+    li.textContent.includes('دخول منطقة') && li.textContent.includes(cs) && li.textContent.includes('Périmètre rixe')), first, { timeout: T });
   // A click on the unit on the map: its details in a popup.
   const at = await page.evaluate((cs) => {
     const u = window.amaneMap.units.get(cs);
