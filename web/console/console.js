@@ -692,6 +692,7 @@ $('logout').addEventListener('click', async () => {
 $('lang').addEventListener('click', () => {
   setLang(currentLang() === 'ar' ? 'fr' : 'ar');
   tickClock();
+  if (map) map.map.closePopup(); // its words were in the other language
   for (const e of document.querySelectorAll('[data-i18n-placeholder]')) e.placeholder = t(e.dataset.i18nPlaceholder);
   if (me) $('who').textContent = `${me.username} · ${t('role')}: ${me.role}`;
   if (!$('room').hidden) {
