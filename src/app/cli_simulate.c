@@ -886,6 +886,11 @@ static void on_status(struct sim *s, struct xfer *x, bool ok, const char *why, i
             COUNT(s, on_scene, 1);
         return;
     }
+    /* Released or closed by the room meanwhile: not an error, the crew goes back on patrol. */
+    if (x->status == 409 && !available && u->crew != CREW_PATROL) {
+        back_to_patrol(s, u, now);
+        return;
+    }
     sim_err(s, u, "status %s: %s", x->arg, why);
     if (available && u->crew == CREW_PATROL) {
         u->crew = CREW_ON_SCENE; /* clears again in a while */
