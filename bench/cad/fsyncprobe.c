@@ -19,12 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "../common/bench.h"
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -40,6 +35,7 @@ static double rank_ms(const int64_t *v, size_t n, double q)
 
 int main(int argc, char **argv)
 {
+    bench_prog = "fsyncprobe";
     if (argc < 2 || argc > 3) {
         fputs("usage: cad_fsyncprobe DIR [SECONDS]\n", stderr);
         return 2;

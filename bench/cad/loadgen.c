@@ -48,6 +48,7 @@
 
 #include <jansson.h>
 
+#include "../common/bench.h"
 #include "../common/samples.h"
 
 #include "workload.h"
@@ -87,41 +88,6 @@ static struct {
          "supervisor",
          "amane-demo-2025",
          true};
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("loadgen: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static void note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("loadgen: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ------------------------------------------------------------- HTTP */
 
@@ -1317,6 +1283,7 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    bench_prog = "loadgen";
     parse_args(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     server_addr.sin_family = AF_INET;

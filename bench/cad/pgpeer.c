@@ -50,6 +50,7 @@
 
 #include <jansson.h>
 
+#include "../common/bench.h"
 #include "../common/samples.h"
 #include <libpq-fe.h>
 
@@ -67,31 +68,6 @@ static struct {
     int warmup_s; /* seconds of the same load first, not counted */
     int pool;     /* connections; 0: one per dispatcher */
 } opt = {NULL, 1000, 60, 200, 2000, 1, false, false, 0, 0};
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("pgpeer: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ------------------------------------------------------------- schema */
 
@@ -999,6 +975,7 @@ static long num_arg(const char *s, long lo, long hi, const char *what)
 
 int main(int argc, char **argv)
 {
+    bench_prog = "pgpeer";
     static const struct option lo[] = {
         {"conninfo", 1, 0, 'C'},    {"rate", 1, 0, 'r'},  {"seconds", 1, 0, 's'},
         {"connections", 1, 0, 'c'}, {"units", 1, 0, 'u'}, {"seed", 1, 0, 'S'},

@@ -70,6 +70,7 @@
 
 #include <jansson.h>
 
+#include "../common/bench.h"
 #include "../common/samples.h"
 
 #define MAX_DEVICES    100000
@@ -116,41 +117,6 @@ static struct {
     .stream_user = "dispatcher",
     .stream_password = "amane-demo-2025",
 };
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ingest_load: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static void note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ingest_load: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* A whole number in [lo, hi] or die naming the option. */
 static int int_arg(const char *name, const char *s, int lo, int hi)
@@ -1545,6 +1511,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    bench_prog = "ingest_load";
     static const struct option longopts[] = {
         {"protocol", required_argument, NULL, 'P'},
         {"host", required_argument, NULL, 'h'},
