@@ -26,6 +26,7 @@ import http.client
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -606,6 +607,15 @@ class Server:
         self.tokens.clear()
 
     # -- logs
+
+    def device_port(self, protocol):
+        """The port amaned says it listens on for `protocol` devices (osmand, teltonika)."""
+        m = re.findall(r'msg="listening for devices" protocol=%s port=(\d+)' % protocol,
+                       self.log_text())
+        if not m:
+            raise AssertionError("amaned did not say where %s listens:\n%s" %
+                                 (protocol, self.log_tail()))
+        return int(m[-1])
 
     def log_text(self, path=None):
         out = []

@@ -9,7 +9,6 @@ after which every acknowledged report is in the trail."""
 import datetime
 import http.client
 import json
-import re
 import socket
 import struct
 import threading
@@ -104,17 +103,8 @@ class AvlTest(h.ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.srv = cls.new_server()
-        cls.osmand = OsmAnd(cls.osmand_port(cls.srv))
+        cls.osmand = OsmAnd(cls.srv.device_port("osmand"))
         cls.n = 0
-
-    @staticmethod
-    def osmand_port(srv, protocol="osmand"):
-        m = re.findall(r'msg="listening for devices" protocol=%s port=(\d+)' % protocol,
-                       srv.log_text())
-        if not m:
-            raise AssertionError("amaned did not say where %s listens:\n%s" %
-                                 (protocol, srv.log_tail()))
-        return int(m[-1])
 
     def tok(self, role="supervisor"):
         return self.srv.token(role)
@@ -248,7 +238,7 @@ class AvlTest(h.ServerTestCase):
         self.assertEqual(len(self.trail(unit)), kept, "every 200 is in the trail, no 429 is")
 
     def test_teltonika(self):
-        port = self.osmand_port(self.srv, "teltonika")
+        port = self.srv.device_port("teltonika")
         unit = self.unit()
         imei = "356307042441013"
         self.bind(imei, unit, "teltonika")
@@ -399,7 +389,7 @@ class AvlTest(h.ServerTestCase):
 
     def test_kill_keeps_acknowledged_reports(self):
         srv = self.new_server(name="killed")
-        port = self.osmand_port(srv)
+        port = srv.device_port("osmand")
         unit = "AV-K"
         r = srv.post(UNITS, {"callsign": unit, "kind": "car_patrol"}, token=srv.token("admin"))
         self.assertEqual(r.status, 201, r)

@@ -10,7 +10,6 @@ import time
 import urllib.request
 
 import harness as h
-from test_avl import AvlTest
 
 NEAR = "/api/v1/units/near"
 ORIGIN = (33.5731, -7.5898)  # Casablanca, place des Nations Unies
@@ -23,7 +22,7 @@ class NearTest(h.ServerTestCase):
         cls.srv = cls.new_server()
 
     def report(self, device, lat, lon):
-        port = AvlTest.osmand_port(self.srv)
+        port = self.srv.device_port("osmand")
         url = "http://127.0.0.1:%d/?id=%s&lat=%.6f&lon=%.6f&timestamp=%d" % (
             port, device, lat, lon, int(time.time() * 1000))
         with urllib.request.urlopen(url, timeout=h.scaled(10)) as r:

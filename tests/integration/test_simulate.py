@@ -30,15 +30,6 @@ CALL_TYPES = {"THEFT", "ASSAULT", "DISTURBANCE", "TRAFFIC_NOINJURY", "TRAFFIC_IN
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 
-def device_port(srv, protocol):
-    m = re.findall(r'msg="listening for devices" protocol=%s port=(\d+)' % protocol,
-                   srv.log_text())
-    if not m:
-        raise AssertionError("amaned did not say where %s listens:\n%s" %
-                             (protocol, srv.log_tail()))
-    return int(m[-1])
-
-
 def epoch(rfc3339):
     """Seconds since the epoch of the server's times ("2026-01-01T10:00:00.123456Z")."""
     fmt = "%Y-%m-%dT%H:%M:%S.%f%z" if "." in rfc3339 else "%Y-%m-%dT%H:%M:%S%z"
@@ -59,8 +50,8 @@ class SimulateTest(h.ServerTestCase):
         cmd = [h.AMANE, "--store.path=" + srv.db, "simulate",
                "--server", "http://%s:%d" % (h.HOST, srv.port), "--units", str(units),
                "--interval-ms", "500", "--protocol", protocol,
-               "--osmand-port", str(device_port(srv, "osmand")),
-               "--teltonika-port", str(device_port(srv, "teltonika")),
+               "--osmand-port", str(srv.device_port("osmand")),
+               "--teltonika-port", str(srv.device_port("teltonika")),
                "--user", "admin", "--password-stdin"]
         if seconds:
             cmd += ["--seconds", str(seconds)]
