@@ -137,6 +137,7 @@ test('console: map, call intake from the keyboard, dispatch, languages, reconnec
   assert.equal(await page.evaluate(() => document.documentElement.dir), 'ltr');
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
   assert.equal((await page.textContent('#intake h2')).replace(/\s+/g, ' ').trim(), 'Nouvel appel N');
+  assert.equal(await page.getAttribute('#in-street', 'placeholder'), 'Nom de rue, ou cliquez sur la carte');
   await page.waitForFunction((cs) => [...document.querySelectorAll('#units tr')].some((tr) => tr.dataset.callsign === cs &&
     tr.textContent.includes('Sur place')), first, { timeout: T });
   await page.screenshot({ path: join(ARTIFACTS, 'console-room-fr.png') });

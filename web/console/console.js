@@ -693,7 +693,6 @@ $('lang').addEventListener('click', () => {
   setLang(currentLang() === 'ar' ? 'fr' : 'ar');
   tickClock();
   if (map) map.map.closePopup(); // its words were in the other language
-  for (const e of document.querySelectorAll('[data-i18n-placeholder]')) e.placeholder = t(e.dataset.i18nPlaceholder);
   if (me) $('who').textContent = `${me.username} · ${t('role')}: ${me.role}`;
   if (!$('room').hidden) {
     renderTypes();
@@ -718,7 +717,6 @@ setInterval(() => {
 setInterval(() => { if (!$('room').hidden) renderUnits(); }, 15000);
 
 setLang(currentLang());
-for (const e of document.querySelectorAll('[data-i18n-placeholder]')) e.placeholder = t(e.dataset.i18nPlaceholder);
 await loadTimeZone();
 if (token) {
   api('GET', '/api/v1/me').then((r) => {
