@@ -35,6 +35,7 @@ struct live_unit {
     char unit[32];
     int64_t time_us, gen, gen_us; /* gen_us: when gen last moved (monotonic) */
     bool deferred;
+    size_t dslot; /* its place in struct avl's deferred[] while deferred */
     double lat, lon, speed_mps, heading_deg;
 };
 
@@ -46,9 +47,10 @@ struct avl {
     struct live_unit **live; /* hash of units by callsign, under mu */
     size_t nlive_buckets;
     int64_t live_gen, live_told;
-    int64_t live_told_us; /* when the stream was last told (monotonic) */
-    struct avl_grid grid; /* the units' latest positions, for "who is near", under mu */
-    size_t live_deferred; /* units with a position not published yet */
+    int64_t live_told_us;        /* when the stream was last told (monotonic) */
+    struct avl_grid grid;        /* the units' latest positions, for "who is near", under mu */
+    struct live_unit **deferred; /* units with a position not published yet, under mu */
+    size_t ndeferred, cap_deferred;
 
     pthread_mutex_t mu; /* the registry, the rates and the open batch */
     struct device **buckets;

@@ -264,8 +264,10 @@ static void live_publish(struct avl *a, struct live_unit *u, int64_t now)
     u->gen = ++a->live_gen;
     u->gen_us = now;
     if (u->deferred) {
+        struct live_unit *last = a->deferred[--a->ndeferred];
+        a->deferred[u->dslot] = last;
+        last->dslot = u->dslot;
         u->deferred = false;
-        a->live_deferred--;
     }
 }
 
@@ -282,10 +284,13 @@ static void live_tell(struct avl *a, int64_t now)
 /* Publishes the deferred positions whose unit may be shown again (a->mu held). */
 static void live_sweep(struct avl *a, int64_t now)
 {
-    for (size_t i = 0; a->live_deferred && i < a->nlive_buckets; i++)
-        for (struct live_unit *u = a->live[i]; u; u = u->next)
-            if (u->deferred && now - u->gen_us >= LIVE_UNIT_US)
-                live_publish(a, u, now);
+    for (size_t i = 0; i < a->ndeferred;) {
+        struct live_unit *u = a->deferred[i];
+        if (now - u->gen_us >= LIVE_UNIT_US)
+            live_publish(a, u, now); /* moves the last one here */
+        else
+            i++;
+    }
 }
 
 /* Keeps the unit's newest position for the stream; called with a->mu held. */
@@ -319,8 +324,11 @@ static void live_put(struct avl *a, const char *unit, const struct avl_fix *f)
         live_publish(a, u, now);
         live_tell(a, now);
     } else if (!u->deferred) {
+        if (am_grow(&a->deferred, &a->cap_deferred, a->ndeferred + 1, sizeof(*a->deferred), 64))
+            return; /* out of memory: shown with the unit's next position */
         u->deferred = true;
-        a->live_deferred++;
+        u->dslot = a->ndeferred;
+        a->deferred[a->ndeferred++] = u;
     }
 }
 
@@ -534,7 +542,7 @@ static void *flusher(void *arg)
             clock_gettime(CLOCK_REALTIME, &ts);
             long wait_ms = pending ? (long)((deadline - now) / 1000) + 1 : a->o.flush_ms;
             /* Positions not told or not published yet: look again soon. */
-            if ((a->live_told != a->live_gen || a->live_deferred) && wait_ms > LIVE_TELL_US / 1000)
+            if ((a->live_told != a->live_gen || a->ndeferred) && wait_ms > LIVE_TELL_US / 1000)
                 wait_ms = LIVE_TELL_US / 1000;
             ts.tv_nsec += wait_ms * 1000000L;
             ts.tv_sec += ts.tv_nsec / 1000000000L;
@@ -756,6 +764,7 @@ void avl_free(struct avl *a)
             free(u);
         }
     free(a->live);
+    free(a->deferred);
     avl_grid_free(&a->grid);
     avl_fences_free(&a->fences);
     batch_free(a->open);
