@@ -61,6 +61,10 @@ static void usage(FILE *f)
           "           [--osmand-port P] [--teltonika-port P] [--mqtt HOST:PORT]\n"
           "           [--interval-ms MS] [--speedup X]\n"
           "           [--seconds S] [--user U] [--password-stdin] [--graph GRAPH]\n"
+          "  records import FILE --kind persons|vehicles|hotlist [--format csv|jsonl] [--dry-run]\n"
+          "  records export --kind K --format csv|jsonl --reason TEXT [--ref REF] [--out FILE]\n"
+          "  records generate --out DIR [--persons N] [--vehicles N] [--hotlist N] [--seed S]\n"
+          "                   [--format csv|jsonl]\n"
           "  audit verify          check the hash chain of the event log\n"
           "  demo seed             create the demo users and logbook (idempotent)\n"
           "  version\n"
@@ -100,6 +104,10 @@ int main(int argc, char **argv)
         cmd = cli_incident;
     else if (strcmp(argv[0], "unit") == 0)
         cmd = cli_unit;
+    else if (strcmp(argv[0], "records") == 0)
+        cmd = cli_records;
+    if (cmd == cli_records && argc >= 2 && strcmp(argv[1], "generate") == 0)
+        return cli_records_generate(&a, argc - 2, argv + 2); /* needs no store */
     if (!cmd && strcmp(argv[0], "roads") == 0)
         return cli_roads(&a, argc - 1, argv + 1); /* needs no store */
     if (!cmd && strcmp(argv[0], "simulate") == 0)

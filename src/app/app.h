@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "geo/geo.h"
 #include "http/http.h"
+#include "records/records.h"
 #include "store/store.h"
 
 #define AMANE_VERSION "0.1.0"
@@ -24,8 +25,9 @@ struct app {
     struct bus *bus;
     struct auth *auth;
     struct cad *cad;
-    struct avl *avl;       /* the field link: devices, positions, trails */
-    struct avl_mqtt *mqtt; /* connected vehicles through the broker; NULL without one */
+    struct avl *avl;         /* the field link: devices, positions, trails */
+    struct records *records; /* persons, vehicles, hotlists; NULL in the CLI */
+    struct avl_mqtt *mqtt;   /* connected vehicles through the broker; NULL without one */
     /* Morocco's regions and provinces, and the police sectors (src/geo). */
     struct geo_areas *regions, *provinces, *sectors;
     /* The road graph for routing and recommendations; NULL with roads.graph = off. */

@@ -15,6 +15,9 @@ int cli_incident(struct app *a, int argc, char **argv);
 int cli_unit(struct app *a, int argc, char **argv);
 int cli_roads(struct app *a, int argc, char **argv);
 int cli_simulate(struct app *a, int argc, char **argv);
+int cli_records(struct app *a, int argc, char **argv);
+/* `records generate`: needs no store. */
+int cli_records_generate(struct app *a, int argc, char **argv);
 
 /* The actor recorded in events for CLI changes: "cli:<login>". */
 const char *cli_actor(void);

@@ -79,13 +79,24 @@ static int mkdir_parents(const char *path)
 
 static struct store_migration *all_migrations(size_t *n)
 {
-    size_t total = auth_nmigrations + cad_nmigrations + avl_nmigrations;
+    const struct {
+        const struct store_migration *m;
+        size_t n;
+    } mods[] = {{auth_migrations, auth_nmigrations},
+                {cad_migrations, cad_nmigrations},
+                {avl_migrations, avl_nmigrations},
+                {records_migrations, records_nmigrations}};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
+        total += mods[i].n;
     struct store_migration *m = calloc(total, sizeof(*m));
     if (!m)
         return NULL;
-    memcpy(m, auth_migrations, auth_nmigrations * sizeof(*m));
-    memcpy(m + auth_nmigrations, cad_migrations, cad_nmigrations * sizeof(*m));
-    memcpy(m + auth_nmigrations + cad_nmigrations, avl_migrations, avl_nmigrations * sizeof(*m));
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+        memcpy(m + at, mods[i].m, mods[i].n * sizeof(*m));
+        at += mods[i].n;
+    }
     *n = total;
     return m;
 }
@@ -243,6 +254,13 @@ int app_open(struct app *a, bool serve)
         rc = avl_new(&a->avl, a->store, a->cad, NULL);
     if (rc || !serve)
         return rc;
+    rc = records_new(&a->records, a->store, a->avl, a->cad);
+    if (!rc)
+        rc = records_start(a->records);
+    if (!rc)
+        rc = bus_subscribe(a->bus, records_on_events, a->records);
+    if (rc)
+        return rc;
     rc = cad_timers_start(a->cad);
     if (!rc)
         rc = avl_start(a->avl);
@@ -276,6 +294,8 @@ int app_open(struct app *a, bool serve)
     if (!rc)
         rc = avl_routes(a->http, a->avl);
     if (!rc)
+        rc = records_routes(a->http, a->records);
+    if (!rc)
         avl_stream(a->avl, a->http);
     int osmand = -1, teltonika = -1;
     if (!rc)
@@ -301,6 +321,7 @@ void app_close(struct app *a)
     http_drain(a->http);
     avl_mqtt_stop(a->mqtt);
     avl_free(a->avl); /* writes its last batch: before the store closes */
+    records_free(a->records);
     cad_free(a->cad);
     store_close(a->store);
     http_server_free(a->http);

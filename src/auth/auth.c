@@ -639,6 +639,10 @@ static const struct {
                        AM_ROLE_BIT(AM_ROLE_DISPATCHER)},
     {"cad.", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
                  AM_ROLE_BIT(AM_ROLE_DISPATCHER) | AM_ROLE_BIT(AM_ROLE_PATROL)},
+    /* A hotlist hit is an alert for the room; reads of records reach supervisors only. */
+    {"records.hotlist.hit", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
+                                AM_ROLE_BIT(AM_ROLE_DISPATCHER)},
+    {"records.read", AM_ROLE_BIT(AM_ROLE_SUPERVISOR)},
     /* Which device reports for which unit: the room's business. */
     {"avl.", AM_ROLE_BIT(AM_ROLE_ADMIN) | AM_ROLE_BIT(AM_ROLE_SUPERVISOR) |
                  AM_ROLE_BIT(AM_ROLE_DISPATCHER)},

@@ -168,6 +168,13 @@ int cad_unit_messages(struct cad *cad, const char *callsign, int64_t limit, json
  */
 int cad_mdt_state(struct cad *cad, const char *user, json_t **out);
 
+/*
+ * The unit `user` is signed on to, as GET /units/{callsign} shows it (its
+ * status and last position), new reference in *out. AM_ENOTFOUND if the
+ * user is signed on to none.
+ */
+int cad_unit_of_user(struct cad *cad, const char *user, json_t **out);
+
 /* Registers the CAD routes (incidents, units, types, logbook). */
 int cad_routes(struct http_server *srv, struct cad *cad);
 

@@ -271,6 +271,33 @@ static int read_mdt(struct store_conn *c, void *arg)
     return rc;
 }
 
+struct user_unit {
+    const char *user;
+    json_t *unit;
+};
+
+static int read_user_unit(struct store_conn *c, void *arg)
+{
+    struct user_unit *x = arg;
+    int64_t unit_id = 0;
+    int rc = signed_unit(c, x->user, &unit_id);
+    if (!rc && !unit_id)
+        rc = AM_ENOTFOUND;
+    return rc ? rc : cad_unit_json(c, unit_id, &x->unit);
+}
+
+int cad_unit_of_user(struct cad *cad, const char *user, json_t **out)
+{
+    struct user_unit x = {user, NULL};
+    int rc = store_read(cad->st, read_user_unit, &x);
+    if (rc) {
+        json_decref(x.unit);
+        return rc;
+    }
+    *out = x.unit;
+    return 0;
+}
+
 int cad_mdt_state(struct cad *cad, const char *user, json_t **out)
 {
     struct mdt_read m = {user, NULL, NULL, json_array()};

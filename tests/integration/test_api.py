@@ -18,6 +18,7 @@ ALL = frozenset(ROLES)
 PUBLIC = "public"
 ROOM = frozenset({"admin", "supervisor", "dispatcher"})
 FIELD = ROOM | {"patrol"}
+RECORDS_READ = frozenset({"supervisor", "dispatcher", "patrol", "analyst"})
 
 # The access rules the product promises (DESIGN.md, the issue): amaned
 # --routes must declare exactly these, and the server must enforce them.
@@ -81,6 +82,21 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/streets"): FIELD,
     ("GET", "/api/v1/map/roads"): FIELD,
     ("GET", "/api/v1/map/boundaries"): FIELD,
+    ("POST", "/api/v1/persons/search"): RECORDS_READ,
+    ("GET", "/api/v1/persons/{id}"): RECORDS_READ,
+    ("POST", "/api/v1/persons"): frozenset({"analyst"}),
+    ("PUT", "/api/v1/persons/{id}"): frozenset({"analyst"}),
+    ("POST", "/api/v1/vehicles/search"): RECORDS_READ,
+    ("GET", "/api/v1/vehicles/{id}"): RECORDS_READ,
+    ("POST", "/api/v1/vehicles"): frozenset({"analyst"}),
+    ("PUT", "/api/v1/vehicles/{id}"): frozenset({"analyst"}),
+    ("POST", "/api/v1/hotlist/check"): RECORDS_READ,
+    ("GET", "/api/v1/hotlist"): RECORDS_READ,
+    ("POST", "/api/v1/hotlist"): frozenset({"analyst"}),
+    ("POST", "/api/v1/hotlist/{id}/cancel"): frozenset({"analyst"}),
+    ("GET", "/api/v1/records/access"): frozenset({"admin", "supervisor"}),
+    ("POST", "/api/v1/records/import"): frozenset({"analyst"}),
+    ("GET", "/api/v1/records/export"): frozenset({"analyst"}),
     ("GET", "/*"): PUBLIC,
 }
 
@@ -297,9 +313,59 @@ class ApiTest(h.ServerTestCase):
         cad = self.cad_recipe(method, pattern, tag, role)
         if cad:
             return cad
+        rec = self.records_recipe(method, pattern, n)
+        if rec:
+            return rec
         if method == "GET" and "{" not in pattern:
             return (method, pattern, None)
         self.fail("no recipe to call %s %s: add one to route_recipe()" % (method, pattern))
+
+    def records_recipe(self, method, pattern, n):
+        """Calls of the records' routes; records are created first by the analyst."""
+        why = "reason=role+table"
+        cin = "RT%06d" % n
+        if not pattern.startswith(("/api/v1/persons", "/api/v1/vehicles", "/api/v1/hotlist",
+                                   "/api/v1/records")):
+            return None
+        person = {"given_lat": "Rachid", "family_lat": "Tazi", "cin": cin}
+        vehicle = {"plate": "%d-B-6" % (10000 + n)}
+        if (method, pattern) == ("POST", "/api/v1/persons"):
+            return (method, pattern, person)
+        if (method, pattern) == ("POST", "/api/v1/vehicles"):
+            return (method, pattern, vehicle)
+        if (method, pattern) == ("POST", "/api/v1/hotlist"):
+            return (method, pattern, {"kind": "wanted", "cin": cin, "reason": "mandat",
+                                      "service": "PJ Casablanca", "action": "arrest"})
+        if pattern.endswith("/search") or pattern.endswith("/check"):
+            body = {"reason": "role table"}
+            body.update({"name": "Rachid"} if "persons" in pattern else {"plate": "12345-A-6"})
+            return (method, pattern, body)
+        if pattern == "/api/v1/hotlist":
+            return (method, pattern + "?" + why, None)
+        if pattern == "/api/v1/records/access":
+            return (method, pattern, None)
+        if pattern == "/api/v1/records/import":
+            return (method, pattern + "?kind=persons&format=jsonl&dry_run=true", None)
+        if pattern == "/api/v1/records/export":
+            return (method, pattern + "?kind=hotlist&format=csv&" + why, None)
+        analyst = self.srv.token("analyst")
+        kind = "persons" if "persons" in pattern else "vehicles" if "vehicles" in pattern \
+            else "hotlist"
+        if kind == "hotlist":
+            self.srv.post("/api/v1/persons", person, token=analyst)
+            made = self.srv.post("/api/v1/hotlist", {"kind": "wanted", "cin": cin,
+                                                     "reason": "mandat", "service": "PJ",
+                                                     "action": "arrest"}, token=analyst)
+        else:
+            made = self.srv.post("/api/v1/" + kind, person if kind == "persons" else vehicle,
+                                 token=analyst)
+        self.assertEqual(made.status, 201, "setup: create %s: %r" % (kind, made))
+        path = pattern.replace("{id}", str(made.json["id"]))
+        if method == "GET":
+            return (method, path + "?" + why, None)
+        if kind == "hotlist":
+            return (method, path, {"reason": "retrouvé"})
+        return (method, path, person if kind == "persons" else vehicle)
 
     def cad_setup(self, path, body):
         r = self.srv.post(path, body, token=self.srv.token("admin"))
