@@ -2,12 +2,14 @@
 // console.js - the command-room console: the offline map (map.js), the
 // incident queue with running timers, the unit board, the alerts, the call
 // intake (keyboard first: N, type, /, street, Ctrl+Enter; then Enter or
-// 1-5 dispatches a recommended unit), the incident's timeline, and the
-// room's logbook. Everything is driven by /api/v1/stream; after a cut the
-// stream reconnects with since=<last seq seen>, so nothing committed while
-// the network was down is missed.
+// 1-5 dispatches a recommended unit), the incident's timeline, the room's
+// logbook, and the records checks (records.js: F2 a person, F3 a plate),
+// whose hotlist hits, anyone's, come back as alerts. Everything is driven
+// by /api/v1/stream; after a cut the stream reconnects with since=<last seq
+// seen>, so nothing committed while the network was down is missed.
 import { t, setLang, currentLang, fmtTime, loadTimeZone, addStrings, submitLogin } from '../common/i18n.js';
 import { CadMap, UNIT_STYLE, legendShape } from './map.js';
+import { setupRecords, hotAlertItem } from './records.js';
 /* global L */
 
 addStrings({
@@ -68,6 +70,7 @@ let recIdx = 0;
 let recNote = null; // what to say under the recommendations: [key, detail]
 let pick = null; // the intake's place: {lat, lon, address}
 let statusKey = '';
+let hitMarker = null; // where the last hotlist hit looked at was checked
 const seen = new Set(); // the sequence numbers received, for the browser test
 window.amaneConsole = { units, incidents, seen };
 
@@ -227,6 +230,7 @@ function unitPopup(u, at) {
 
 async function selectIncident(number) {
   selected = number;
+  records.incidentSelected(number);
   map.select('incident', number);
   renderQueue();
   const inc = incidents.get(number);
@@ -326,6 +330,7 @@ async function loadTimeline(number) {
 
 function closeDetail() {
   selected = null;
+  records.incidentSelected(null);
   recs = [];
   recNote = null;
   map.select(null, null);
@@ -341,6 +346,7 @@ function addAlert(ev) {
   if (ev.type.startsWith('cad.alert.')) key = 'al_' + ev.type.slice('cad.alert.'.length);
   else if (ev.type === 'avl.geofence.entered') key = 'al_entered';
   else if (ev.type === 'avl.geofence.exited') key = 'al_exited';
+  else if (ev.type === 'records.hotlist.hit') key = 'al_hotlist';
   else return;
   alerts.unshift({ ev, key, text: [d.unit, d.incident, d.name].filter(Boolean).join(' · ') });
   if (alerts.length > 50) alerts.pop();
@@ -350,11 +356,21 @@ function addAlert(ev) {
 function renderAlerts() {
   $('no-alerts').hidden = alerts.length > 0;
   $('alerts').replaceChildren(...alerts.map((a) => {
+    if (a.key === 'al_hotlist') return hotAlertItem(a.ev, fmtTime, showHit);
     const li = el('li');
     li.append(el('span', 'meta', fmtTime(a.ev.ts)), el('strong', null, ` ⚠ ${t(a.key)} `), el('span', null, a.text));
     if (a.ev.data && a.ev.data.incident) li.addEventListener('click', () => selectIncident(a.ev.data.incident));
     return li;
   }));
+}
+
+// A hotlist hit's place on the map, centred, with a ring that stays until the next one.
+function showHit(lat, lon) {
+  if (!map) return;
+  if (hitMarker) hitMarker.remove();
+  hitMarker = L.circleMarker([lat, lon], { radius: 14, color: '#ff5a4f', weight: 3, fill: false,
+    interactive: false }).addTo(map.map);
+  map.map.setView([lat, lon], Math.max(map.map.getZoom(), 15));
 }
 
 // ------------------------------------------------------------------ intake
@@ -502,7 +518,8 @@ function onEvent(ev) {
       (ev.type === 'cad.unit.status' && number)) {
     if (number) { pendingIncidents.add(number); flushIncidents(); }
   }
-  if (ev.type.startsWith('cad.alert.') || ev.type.startsWith('avl.geofence.')) addAlert(ev);
+  if (ev.type.startsWith('cad.alert.') || ev.type.startsWith('avl.geofence.') ||
+      ev.type === 'records.hotlist.hit') addAlert(ev);
   if (ev.type === 'logbook.entry' && !$('logbook').hidden) loadLogbook();
 }
 
@@ -549,13 +566,16 @@ function setStatus(key, detail = '') {
   $('entry-status').textContent = key ? `${t(key)}${detail ? ': ' + detail : ''}` : '';
 }
 
+// The records tab takes the intake's place and a wider column; N brings the intake back.
 function showTab(which) {
-  const q = which === 'queue';
-  $('queue').hidden = !q;
-  $('logbook').hidden = q;
-  $('tab-queue').setAttribute('aria-selected', String(q));
-  $('tab-logbook').setAttribute('aria-selected', String(!q));
-  if (!q) loadLogbook();
+  for (const tab of ['queue', 'logbook', 'records']) {
+    $(tab).hidden = tab !== which;
+    $(`tab-${tab}`).setAttribute('aria-selected', String(tab === which));
+  }
+  $('intake').hidden = which === 'records';
+  $('room').classList.toggle('records-open', which === 'records');
+  if (map) map.map.invalidateSize();
+  if (which === 'logbook') loadLogbook();
 }
 
 // ------------------------------------------------------------------ session
@@ -589,6 +609,7 @@ async function showRoom() {
 function logoutLocal() {
   token = null;
   sessionStorage.removeItem('amane.token');
+  records.clear(); // a read is its reader's: the next one to log in does not see it
   if (ws) { ws.onclose = null; ws.close(); ws = null; }
   $('login').hidden = false;
   $('room').hidden = true;
@@ -641,18 +662,34 @@ $('d-recs').addEventListener('keydown', (e) => {
 $('d-close').addEventListener('click', closeDetail);
 $('tab-queue').addEventListener('click', () => showTab('queue'));
 $('tab-logbook').addEventListener('click', () => showTab('logbook'));
+$('tab-records').addEventListener('click', () => showTab('records'));
 
 // Keys of the whole room, when not typing in a field.
 document.addEventListener('keydown', (e) => {
   if ($('room').hidden) return;
   const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
+  // F2 and F3 work from anywhere, fields included: a crew on the radio asks for a check.
+  if ((e.key === 'F2' || e.key === 'F3') && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    e.preventDefault();
+    showTab('records');
+    records.focus(e.key === 'F3' ? 'plate' : 'person');
+    return;
+  }
   if (e.key === 'Escape') {
     if (typing) document.activeElement.blur(); else closeDetail();
     return;
   }
   if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (e.key === 'n' || e.key === 'N') { e.preventDefault(); $('in-type').focus(); }
-  else if (e.key === '/') { e.preventDefault(); $('in-street').focus(); }
+  if (e.key === 'n' || e.key === 'N') {
+    e.preventDefault();
+    if (!$('records').hidden) showTab('queue');
+    $('in-type').focus();
+  }
+  else if (e.key === '/') {
+    e.preventDefault();
+    if (!$('records').hidden) showTab('queue');
+    $('in-street').focus();
+  }
   else if (/^[1-5]$/.test(e.key) && recs.length) { e.preventDefault(); dispatch(Number(e.key) - 1); }
   else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
     const items = [...document.querySelectorAll('#queue .q-item')];
@@ -706,6 +743,7 @@ $('lang').addEventListener('click', () => {
     streamState(streamOn);
     setStatus(statusKey);
     if (!$('logbook').hidden) loadLogbook();
+    records.render();
   }
 });
 
@@ -715,6 +753,8 @@ setInterval(() => {
   if (!$('room').hidden) tickTimers();
 }, 1000);
 setInterval(() => { if (!$('room').hidden) renderUnits(); }, 15000);
+
+const records = setupRecords({ api });
 
 setLang(currentLang());
 await loadTimeZone();

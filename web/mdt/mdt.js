@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // mdt.js - the patrol terminal: a phone in the car. Log in, sign on to the
 // unit, see the current assignment (address, ETA, route on a small map),
-// change status, write notes, read and acknowledge the room's messages.
+// change status, write notes, read and acknowledge the room's messages,
+// and check a plate or a person (check.js).
 //
 // The network in a car comes and goes, so every change goes through an
 // outbox kept in localStorage: each command carries an Idempotency-Key made
@@ -10,6 +11,7 @@
 // with the first answer, so a command whose answer was lost is not applied
 // twice. A refusal (4xx) is shown and dropped: re-sending would not help.
 import { t, setLang, currentLang, fmtTime, loadTimeZone, addStrings, submitLogin } from '../common/i18n.js';
+import { setupCheck } from './check.js';
 
 addStrings({
   ar: {
@@ -60,6 +62,7 @@ let online = true;
 let lastSeq = 0;
 let ws = null;
 let refreshTimer = null;
+let checking = false; // the check screen is open instead of the duty screen
 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
@@ -187,7 +190,8 @@ function scheduleRefresh() {
 function render() {
   const signed = state && state.unit;
   $('signon').hidden = !!signed;
-  $('duty').hidden = !signed;
+  $('duty').hidden = !signed || checking;
+  $('check').hidden = !signed || !checking;
   $('callsign').textContent = signed ? state.unit.callsign : '';
   if (!signed) { loadUnits(); return; }
   const u = state.unit;
@@ -386,6 +390,9 @@ function logoutLocal() {
   $('login').hidden = false;
   $('signon').hidden = true;
   $('duty').hidden = true;
+  $('check').hidden = true;
+  checking = false;
+  check.clear();
   $('callsign').textContent = '';
   $('sync').textContent = '';
 }
@@ -442,7 +449,27 @@ $('logout').addEventListener('click', async () => {
 $('lang').addEventListener('click', () => {
   setLang(currentLang() === 'ar' ? 'fr' : 'ar');
   if (state) render();
+  check.render();
 });
+
+// The check screen: reads, not commands; they go now or not at all (check.js).
+const check = setupCheck({
+  request: (method, path, body) => request(method, path, body, {}, 8000),
+  incident: () => (state && state.incident ? state.incident.number : null),
+  onUnauthorized: () => logoutLocal(),
+  onNetwork: (up) => {
+    if (!up) { online = false; setSync('offline'); } else if (!online) { online = true; refresh(); }
+  },
+});
+
+function showCheck(on) {
+  checking = on;
+  if (state) render();
+  window.scrollTo(0, 0);
+  if (on) check.open(); else $('open-check').focus();
+}
+$('open-check').addEventListener('click', () => showCheck(true));
+$('check-back').addEventListener('click', () => showCheck(false));
 
 window.addEventListener('online', () => flush());
 setInterval(() => { if (token && outbox.length) flush(); }, 5000);
