@@ -395,6 +395,50 @@ class RecordsTest(h.ServerTestCase):
         r = self.srv.get("/api/v1/records/access?limit=5", token=self.supervisor)
         self.assertIn("export", [a["action"] for a in r.json["items"]])
 
+    def test_6_no_acknowledged_read_unlogged(self):
+        """Reads answered are in the access log even when the server is killed
+        mid-load: the answer leaves only once its log entry is durable."""
+        import threading
+        srv = self.new_server(name="killed")
+        tok = srv.token("dispatcher")
+        r = srv.post("/api/v1/persons", {"given_lat": "Omar", "family_lat": "Berrada",
+                                         "given_ar": "عمر", "family_ar": "برادة"},
+                     token=srv.token("analyst"))
+        self.assertEqual(r.status, 201, r)
+        acked, lock, stop = [], threading.Lock(), threading.Event()
+
+        def load(k):
+            c = h.Client(srv.port)
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    r = c.post("/api/v1/persons/search",
+                               {"name": "عمر برادة", "reason": "charge %d-%d" % (k, i)},
+                               token=tok)
+                except Exception:
+                    return
+                if r.status == 200:
+                    with lock:
+                        acked.append(r.json["access_id"])
+        threads = [threading.Thread(target=load, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        deadline = time.time() + h.scaled(10)
+        while time.time() < deadline and len(acked) < 100:
+            time.sleep(0.02)
+        srv.kill()
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertGreaterEqual(len(acked), 100)
+        srv.start()
+        r = srv.get("/api/v1/records/access?actor=dispatcher&limit=1000",
+                    token=srv.token("supervisor"))
+        logged = {a["id"] for a in r.json["items"]}
+        self.assertTrue(set(acked) <= logged, set(acked) - logged)
+        self.assertEqual(srv.cli("audit", "verify").returncode, 0)
+
     def wait_found(self, name):
         deadline = time.time() + h.scaled(10)
         while time.time() < deadline:
