@@ -904,49 +904,33 @@ static void write_run(struct http_req *req, struct http_resp *resp, struct recor
     http_run_command(req, resp, r->st, cmd, write_free);
 }
 
-static void post_person(struct http_req *req, struct http_resp *resp, void *arg)
+/* A create (POST, no id in the path) or a replace (PUT /{id}) of one record of `kind`. */
+static void write_record(struct http_req *req, struct http_resp *resp, struct records *r,
+                         enum records_kind kind)
 {
-    struct rec_write *w = write_begin(req, resp, arg, RECORDS_PERSONS);
-    if (w)
-        write_run(req, resp, arg, w);
-}
-
-static void put_person(struct http_req *req, struct http_resp *resp, void *arg)
-{
-    int64_t id;
-    if (path_id(req, resp, &id))
+    int64_t id = 0;
+    if (req->method == HTTP_PUT && path_id(req, resp, &id))
         return;
-    struct rec_write *w = write_begin(req, resp, arg, RECORDS_PERSONS);
-    if (w) {
-        w->id = id;
-        write_run(req, resp, arg, w);
-    }
-}
-
-static void post_vehicle(struct http_req *req, struct http_resp *resp, void *arg)
-{
-    struct rec_write *w = write_begin(req, resp, arg, RECORDS_VEHICLES);
-    if (w)
-        write_run(req, resp, arg, w);
-}
-
-static void put_vehicle(struct http_req *req, struct http_resp *resp, void *arg)
-{
-    int64_t id;
-    if (path_id(req, resp, &id))
+    struct rec_write *w = write_begin(req, resp, r, kind);
+    if (!w)
         return;
-    struct rec_write *w = write_begin(req, resp, arg, RECORDS_VEHICLES);
-    if (w) {
-        w->id = id;
-        write_run(req, resp, arg, w);
-    }
+    w->id = id;
+    write_run(req, resp, r, w);
+}
+
+static void write_person(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    write_record(req, resp, arg, RECORDS_PERSONS);
+}
+
+static void write_vehicle(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    write_record(req, resp, arg, RECORDS_VEHICLES);
 }
 
 static void post_hotlist(struct http_req *req, struct http_resp *resp, void *arg)
 {
-    struct rec_write *w = write_begin(req, resp, arg, RECORDS_HOTLIST);
-    if (w)
-        write_run(req, resp, arg, w);
+    write_record(req, resp, arg, RECORDS_HOTLIST);
 }
 
 static void post_hotlist_cancel(struct http_req *req, struct http_resp *resp, void *arg)
@@ -1182,12 +1166,12 @@ int records_routes(struct http_server *srv, struct records *r)
     } routes[] = {
         {HTTP_POST, "/api/v1/persons/search", &READ_ROLES, HTTP_JSON_BODY, post_person_search},
         {HTTP_GET, "/api/v1/persons/{id}", &READ_ROLES, 0, get_person},
-        {HTTP_POST, "/api/v1/persons", &EDIT_ROLES, HTTP_JSON_BODY, post_person},
-        {HTTP_PUT, "/api/v1/persons/{id}", &EDIT_ROLES, HTTP_JSON_BODY, put_person},
+        {HTTP_POST, "/api/v1/persons", &EDIT_ROLES, HTTP_JSON_BODY, write_person},
+        {HTTP_PUT, "/api/v1/persons/{id}", &EDIT_ROLES, HTTP_JSON_BODY, write_person},
         {HTTP_POST, "/api/v1/vehicles/search", &READ_ROLES, HTTP_JSON_BODY, post_vehicle_search},
         {HTTP_GET, "/api/v1/vehicles/{id}", &READ_ROLES, 0, get_vehicle},
-        {HTTP_POST, "/api/v1/vehicles", &EDIT_ROLES, HTTP_JSON_BODY, post_vehicle},
-        {HTTP_PUT, "/api/v1/vehicles/{id}", &EDIT_ROLES, HTTP_JSON_BODY, put_vehicle},
+        {HTTP_POST, "/api/v1/vehicles", &EDIT_ROLES, HTTP_JSON_BODY, write_vehicle},
+        {HTTP_PUT, "/api/v1/vehicles/{id}", &EDIT_ROLES, HTTP_JSON_BODY, write_vehicle},
         {HTTP_POST, "/api/v1/hotlist/check", &READ_ROLES, HTTP_JSON_BODY, post_hotlist_check},
         {HTTP_GET, "/api/v1/hotlist", &READ_ROLES, 0, get_hotlist},
         {HTTP_POST, "/api/v1/hotlist", &EDIT_ROLES, HTTP_JSON_BODY, post_hotlist},

@@ -63,6 +63,16 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* grow(), with the new items zeroed. */
+static int grow_zeroed(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t old = *cap;
+    int rc = grow(p, cap, need, elem);
+    if (!rc && *cap > old)
+        memset((char *)*p + old * elem, 0, (*cap - old) * elem);
+    return rc;
+}
+
 static uint64_t hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
@@ -427,7 +437,7 @@ int rix_put(struct rix *ix, const struct rix_person *p)
     if (ix->npers >= UINT32_MAX - 1 || GROW_PERS(ext, cap_ext) || GROW_PERS(dob, cap_dob) ||
         GROW_PERS(place, cap_place) || GROW_PERS(tok_off, cap_off) || GROW_PERS(tok_n, cap_n) ||
         GROW_PERS(dead, cap_dead) ||
-        grow((void **)&ix->by_ext, &ix->cap_by_ext, (size_t)p->id + 1, sizeof(*ix->by_ext)))
+        grow_zeroed((void **)&ix->by_ext, &ix->cap_by_ext, (size_t)p->id + 1, sizeof(*ix->by_ext)))
         return AM_ENOMEM;
     uint32_t pid = (uint32_t)ix->npers;
     uint32_t toks[64];

@@ -78,8 +78,8 @@ static void test_plate_moroccan(void **state)
         "6 | أ | 12345",         /* numbers the other way round */
         "6 A 12345",
         "12345\u2013A\u20136", /* en dashes */
-        "12345\xc2\xa0"
-        "A 6", /* no-break space */
+        ("12345\xc2\xa0"
+         "A 6"), /* no-break space */
     };
     for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
         expect_plate(same[i], NULL, "12345-A-6", REC_PLATE_MA);
