@@ -704,6 +704,39 @@ static int hit_cmp(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Visits the persons on both lists (sorted), galloping through the longer one. */
+static void visit_both(struct search *s, const struct u32v *x, const struct u32v *y)
+{
+    if (x->n > y->n) {
+        const struct u32v *t = x;
+        x = y;
+        y = t;
+    }
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < x->n && j < y->n; i++) {
+        uint32_t v = x->v[i], lo = j, hi = j, step = 1;
+        while (hi < y->n && y->v[hi] < v) {
+            lo = hi + 1;
+            hi += step;
+            step *= 2;
+        }
+        if (hi > y->n)
+            hi = y->n;
+        while (lo < hi) { /* the first at or after v in [lo, hi) */
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (y->v[mid] < v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        j = lo;
+        if (j < y->n && y->v[j] == v)
+            visit(s, v);
+    }
+}
+
+#define PAIR_CANDS 4 /* spellings of each of the two rarest tokens met first */
+
 /* The walk: drivers by postings, candidates best first, until nobody unseen can do better. */
 static void walk(struct search *s)
 {
@@ -713,13 +746,27 @@ static void walk(struct search *s)
         if (s->q[j].nc)
             order[nd++] = &s->q[j];
     qsort(order, nd, sizeof(order[0]), qtok_size_cmp);
-    /* The weight of the tokens not yet walked; a token with no candidate adds nothing. */
+    /*
+     * First the persons who carry a best spelling of both rarest tokens:
+     * an intersection of sorted lists, cheap where visiting every posting
+     * of the rarer token is not; they fill the best so far with high
+     * scores, so the walk below mostly stops at its first bound.
+     */
+    for (size_t a = 0; nd >= 2 && a < order[0]->nc && a < PAIR_CANDS; a++)
+        for (size_t b = 0; b < order[1]->nc && b < PAIR_CANDS; b++)
+            visit_both(s, &s->ix->voc[order[0]->c[a].vid].post,
+                       &s->ix->voc[order[1]->c[b].vid].post);
+    /*
+     * The most the tokens not yet walked can add to a person not yet seen:
+     * each its best candidate's similarity (a token with none adds nothing).
+     * The tighter this bound, the sooner the walk stops.
+     */
     double rest = 0;
     for (size_t d = 0; d < nd; d++)
-        rest += order[d]->w;
+        rest += order[d]->w * order[d]->c[0].sim;
     for (size_t d = 0; d < nd; d++) {
         struct qtok *q = order[d];
-        rest -= q->w;
+        rest -= q->w * q->c[0].sim;
         for (size_t k = 0; k < q->nc; k++) {
             double bound = (q->w * q->c[k].sim + rest) / s->wsum;
             if (s->hp.n == s->hp.max && s->hp.h[0].score >= bound)
@@ -776,7 +823,7 @@ int rix_search(struct rix *ix, const struct rix_query *q, double min_score, stru
     }
     pthread_rwlock_rdlock(&ix->lock);
     struct search s = {ix, qt, nt, 0, dob, NULL, NULL, {heap, 0, 0}};
-    s.hp.max = q->limit * 3 < 3 * RIX_LIMIT_MAX ? q->limit * 3 : 3 * RIX_LIMIT_MAX;
+    s.hp.max = q->limit * 2; /* the best twice over, rescored with name_match() */
     for (size_t j = 0; j < nt; j++) {
         qt[j].tok = toks[j];
         qt[j].w = toks[j].particle ? 0.3 : 1.0;
