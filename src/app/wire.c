@@ -200,7 +200,16 @@ int app_open(struct app *a, bool serve)
                              a->tz, sizeof(a->tz) / sizeof(a->tz[0]), &a->ntz))
         am_warn("app", "no tz data for Africa/Casablanca; the web apps will use the browser's",
                 NULL);
-    int rc = bus_new(&a->bus);
+    /*
+     * Also before any thread starts: reading an .osm extract forks a child
+     * (osm.c), and a child forked while another thread holds an allocator
+     * lock (the store's writer, at start) waits for it forever - seen as an
+     * amaned that never wrote its first log line.
+     */
+    int rc = serve ? load_roads(a) : 0;
+    if (rc)
+        return rc;
+    rc = bus_new(&a->bus);
     if (rc)
         return rc;
     size_t nmig = 0;
@@ -244,8 +253,6 @@ int app_open(struct app *a, bool serve)
     am_strlcpy(co.agency, c->cad_agency, sizeof(co.agency));
     memcpy(co.ack_by_priority_s, c->cad_ack_timeout_p, sizeof(co.ack_by_priority_s));
     memcpy(co.onscene_by_priority_s, c->cad_onscene_timeout_p, sizeof(co.onscene_by_priority_s));
-    if (serve && (rc = load_roads(a)) != 0)
-        return rc;
     co.roads = a->roads;
     co.snap_max_m = (double)c->roads_snap_max_m;
     co.stale_s = c->roads_stale_s;
