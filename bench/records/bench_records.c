@@ -695,8 +695,15 @@ static json_t *name_stats_json(struct name_stats *s)
     return j;
 }
 
+#define SLOWEST 8 /* the slowest queries of a set, named in its results */
+
 struct name_run {
     struct name_stats all, by[8];
+    struct {
+        int64_t us;
+        size_t i;
+    } slow[SLOWEST];
+    size_t nslow;
     struct samples cpu; /* thread CPU time of each query: wall minus the machine's noise */
     const char *by_name[8];
     int nby;
@@ -722,7 +729,8 @@ static double own_score(struct rix *ix, const struct name_q *q)
 {
     struct rix_hit hits[RIX_LIMIT_MAX];
     const char *born = q->dob[0] ? q->dob : q->year[0] ? q->year : NULL;
-    struct rix_query rq = {q->query, born, NULL, RIX_LIMIT_MAX};
+    struct rix_query rq = {
+        .name = q->query, .birth_date = born, .birth_place = NULL, .limit = RIX_LIMIT_MAX};
     size_t nh = 0;
     if (rix_search(ix, &rq, SEARCH_MIN, hits, &nh))
         return -1;
@@ -742,17 +750,28 @@ static json_t *names_run(struct rix *ix, struct name_q *q, size_t n, bool with_y
     memset(&nr, 0, sizeof(nr));
     struct rix_hit hits[RIX_LIMIT_MAX];
     for (size_t i = 0; i < warmup && n; i++) {
-        struct rix_query rq = {q[i % n].query, NULL, NULL, 10};
+        struct rix_query rq = {
+            .name = q[i % n].query, .birth_date = NULL, .birth_place = NULL, .limit = 10};
         size_t nh;
         rix_search(ix, &rq, SEARCH_MIN, hits, &nh);
     }
     for (size_t i = 0; i < n; i++) {
-        struct rix_query rq = {q[i].query, with_year && q[i].year[0] ? q[i].year : NULL, NULL, 10};
+        struct rix_query rq = {.name = q[i].query,
+                               .birth_date = with_year && q[i].year[0] ? q[i].year : NULL,
+                               .birth_place = NULL,
+                               .limit = 10};
         size_t nh = 0;
         int64_t c0 = cpu_us(), t0 = mono_us();
         int rc = rix_search(ix, &rq, SEARCH_MIN, hits, &nh);
         int64_t us = mono_us() - t0;
         samples_add(&nr.cpu, cpu_us() - c0);
+        if (nr.nslow < SLOWEST || us > nr.slow[nr.nslow - 1].us) {
+            size_t k = nr.nslow < SLOWEST ? nr.nslow++ : SLOWEST - 1;
+            for (; k > 0 && nr.slow[k - 1].us < us; k--)
+                nr.slow[k] = nr.slow[k - 1];
+            nr.slow[k].us = us;
+            nr.slow[k].i = i;
+        }
         struct name_stats *g = name_group(&nr, q[i].variant);
         samples_add(&nr.all.lat, us);
         samples_add(&g->lat, us);
@@ -811,6 +830,12 @@ static json_t *names_run(struct rix *ix, struct name_q *q, size_t n, bool with_y
     }
     json_object_set_new(j, "by", by);
     json_object_set_new(j, "cpu", samples_summary(&nr.cpu));
+    json_t *slow = json_array();
+    for (size_t k = 0; k < nr.nslow; k++)
+        json_array_append_new(
+            slow, json_pack("{sf ss ss}", "ms", round3((double)nr.slow[k].us / 1e3), "query",
+                            q[nr.slow[k].i].query, "variant", q[nr.slow[k].i].variant));
+    json_object_set_new(j, "slowest", slow);
     free(nr.cpu.v);
     free(nr.all.lat.v);
     return j;

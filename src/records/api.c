@@ -315,7 +315,8 @@ static void post_person_search(struct http_req *req, struct http_resp *resp, voi
     struct rix_hit hits[RIX_LIMIT_MAX];
     int rc = 0;
     if (name && *name) {
-        struct rix_query q = {name, born, place, s.limit};
+        struct rix_query q = {
+            .name = name, .birth_date = born, .birth_place = place, .limit = s.limit};
         rc = rix_search(r->ix, &q, 0.5, hits, &s.nhits);
         if (rc == AM_EINVAL || rc == AM_ETOOBIG) {
             read_call_free(&x->cmd);

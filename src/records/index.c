@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "records/records_int.h"
 
@@ -61,6 +62,35 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     *p = q;
     *cap = c;
     return 0;
+}
+
+/*
+ * grow() for the arrays a search reads at random (each person's record,
+ * tokens and year): mapped on their own and asked to be in huge pages, so
+ * that meeting a person costs a cache miss but not also a TLB miss (the
+ * kernel's transparent huge pages in "madvise" mode, Debian's default).
+ */
+static int grow_big(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : ((size_t)2 << 20) / elem;
+    while (c < need)
+        c *= 2;
+    void *q = *p ? mremap(*p, *cap * elem, c * elem, MREMAP_MAYMOVE)
+                 : mmap(NULL, c * elem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED)
+        return AM_ENOMEM;
+    (void)madvise(q, c * elem, MADV_HUGEPAGE); /* a hint: without it, smaller pages */
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static void free_big(void *p, size_t cap, size_t elem)
+{
+    if (p)
+        munmap(p, cap * elem);
 }
 
 /* grow(), with the new items zeroed. */
@@ -176,6 +206,18 @@ static const double FIELD_WEIGHT[4] = {1.0, 1.0, 0.85, 0.95};
 #define VID_BITS 30
 #define VID_MASK ((1u << VID_BITS) - 1)
 
+/*
+ * What a search reads of each person it meets, in 16 bytes: a quarter of a
+ * cache line, so that meeting a person costs one miss here and one in `pool`.
+ */
+struct pers {
+    uint32_t off;   /* first token in `pool` */
+    int32_t dob;    /* yyyymmdd, 0 for unknown parts */
+    uint32_t place; /* entry of `places`, or UINT32_MAX */
+    uint8_t n;      /* tokens */
+    uint8_t dead;   /* replaced or removed */
+};
+
 struct vocab {
     struct name_token tok;
     struct u32v post; /* internal person ids */
@@ -193,14 +235,11 @@ struct rix {
     uint32_t *cache;
     size_t ncache, cap_cache;
     /* Persons by internal id. */
-    int64_t *ext;    /* the store's id */
-    int32_t *dob;    /* yyyymmdd, 0 for unknown parts */
-    uint32_t *place; /* entry of `places`, or UINT32_MAX */
-    size_t *tok_off; /* first token in `pool` */
-    uint8_t *tok_n;  /* tokens (entry | field << VID_BITS) */
-    uint8_t *dead;   /* replaced or removed */
-    size_t npers, cap_pers, cap_ext, cap_dob, cap_place, cap_off, cap_n, cap_dead;
-    uint32_t *pool;
+    int64_t *ext; /* the store's id */
+    struct pers *pers;
+    uint8_t *year; /* year of birth coded (year_code), apart: a filter reads it in passing */
+    size_t npers, cap_ext, cap_pers, cap_year;
+    uint32_t *pool; /* tokens (entry | field << VID_BITS) */
     size_t npool, cap_pool;
     /* The store's id → internal id + 1 (0: none). */
     uint32_t *by_ext;
@@ -239,12 +278,9 @@ void rix_free(struct rix *ix)
     smap_free(&ix->by_dob);
     free(ix->cache);
     free(ix->ext);
-    free(ix->dob);
-    free(ix->place);
-    free(ix->tok_off);
-    free(ix->tok_n);
-    free(ix->dead);
-    free(ix->pool);
+    free_big(ix->pers, ix->cap_pers, sizeof(*ix->pers));
+    free_big(ix->year, ix->cap_year, sizeof(*ix->year));
+    free_big(ix->pool, ix->cap_pool, sizeof(*ix->pool));
     free(ix->by_ext);
     pthread_rwlock_destroy(&ix->lock);
     free(ix);
@@ -415,6 +451,20 @@ static int32_t date_code(const char *s)
     return y * 10000 + m * 100 + d;
 }
 
+/*
+ * A year of birth in one byte: 1801..2054 as 1..254, YEAR_OTHER for any
+ * other year (the full date is then checked), 0 for none.
+ */
+#define YEAR_BASE  1800
+#define YEAR_OTHER 255
+
+static uint8_t year_code(int32_t y)
+{
+    if (!y)
+        return 0;
+    return y > YEAR_BASE && y < YEAR_BASE + YEAR_OTHER ? (uint8_t)(y - YEAR_BASE) : YEAR_OTHER;
+}
+
 /* A place's folded text: its tokens' folds joined by spaces. */
 static void place_fold(const char *text, char *out, size_t outsz)
 {
@@ -434,9 +484,9 @@ int rix_put(struct rix *ix, const struct rix_person *p)
     if (p->id <= 0 || p->id > (int64_t)UINT32_MAX * 4)
         return AM_EINVAL;
     rix_remove(ix, p->id);
-    if (ix->npers >= UINT32_MAX - 1 || GROW_PERS(ext, cap_ext) || GROW_PERS(dob, cap_dob) ||
-        GROW_PERS(place, cap_place) || GROW_PERS(tok_off, cap_off) || GROW_PERS(tok_n, cap_n) ||
-        GROW_PERS(dead, cap_dead) ||
+    if (ix->npers >= UINT32_MAX - 1 || ix->npool > UINT32_MAX - 64 || GROW_PERS(ext, cap_ext) ||
+        grow_big((void **)&ix->pers, &ix->cap_pers, ix->npers + 1, sizeof(*ix->pers)) ||
+        grow_big((void **)&ix->year, &ix->cap_year, ix->npers + 1, sizeof(*ix->year)) ||
         grow_zeroed((void **)&ix->by_ext, &ix->cap_by_ext, (size_t)p->id + 1, sizeof(*ix->by_ext)))
         return AM_ENOMEM;
     uint32_t pid = (uint32_t)ix->npers;
@@ -465,7 +515,7 @@ int rix_put(struct rix *ix, const struct rix_person *p)
                 toks[nt++] = v[k] | (uint32_t)f << VID_BITS;
         }
     }
-    if (grow((void **)&ix->pool, &ix->cap_pool, ix->npool + nt, sizeof(*ix->pool)))
+    if (grow_big((void **)&ix->pool, &ix->cap_pool, ix->npool + nt, sizeof(*ix->pool)))
         return AM_ENOMEM;
     for (size_t k = 0; k < nt; k++) {
         if (u32v_push(&ix->voc[toks[k] & VID_MASK].post, pid))
@@ -492,11 +542,8 @@ int rix_put(struct rix *ix, const struct rix_person *p)
             return AM_ENOMEM;
     }
     ix->ext[pid] = p->id;
-    ix->dob[pid] = dc > 0 ? dc : 0;
-    ix->place[pid] = place;
-    ix->tok_off[pid] = ix->npool;
-    ix->tok_n[pid] = (uint8_t)nt;
-    ix->dead[pid] = 0;
+    ix->pers[pid] = (struct pers){(uint32_t)ix->npool, dc > 0 ? dc : 0, place, (uint8_t)nt, 0};
+    ix->year[pid] = year_code(dc > 0 ? dc / 10000 : 0);
     ix->npool += nt;
     if ((size_t)p->id >= ix->cap_by_ext)
         return AM_ENOMEM;
@@ -511,7 +558,7 @@ void rix_remove(struct rix *ix, int64_t id)
     if (id <= 0 || (size_t)id >= ix->cap_by_ext || !ix->by_ext[id])
         return;
     uint32_t pid = ix->by_ext[id] - 1;
-    ix->dead[pid] = 1;
+    ix->pers[pid].dead = 1;
     ix->by_ext[id] = 0;
     ix->live--;
 }
@@ -649,11 +696,70 @@ struct search {
     struct qtok *q;
     size_t nq;
     double wsum;
-    int32_t dob;     /* filter code, 0 none */
-    uint8_t *places; /* allowed places (bitmap over place entries), NULL none */
-    uint8_t *seen;   /* bitmap over internal ids */
+    int32_t dob;                   /* filter code, 0 none */
+    uint8_t year;                  /* the filter's year_code() when it is one year, 0 none */
+    uint8_t *places;               /* allowed places (bitmap over place entries), NULL none */
+    uint8_t *seen;                 /* bitmap over internal ids */
+    uint8_t *mark;                 /* bitmap over internal ids: carriers of one query token */
+    const struct qtok *marked_tok; /* that token */
+    size_t marked;                 /* its first candidates whose carriers are in `mark` */
+    /*
+     * Every candidate spelling of any query token, with its similarity to
+     * each query token (nq floats, 0 where it is not a candidate): a person's
+     * token is looked up once, and most are not candidates at all (vmark).
+     */
+    uint8_t *vmark;  /* bitmap over the vocabulary */
+    uint32_t *vslot; /* entry + 1, open addressing */
+    uint32_t vmask;
+    uint32_t *vvid;
+    float *vsim;
+    uint32_t nv;
     struct heap hp;
 };
+
+static uint32_t vhash(uint32_t vid)
+{
+    return (vid * 0x9E3779B1u) ^ (vid >> 15);
+}
+
+/* The entry of candidate spelling `vid` (it is one: vmark says so). */
+static uint32_t vcand(const struct search *s, uint32_t vid)
+{
+    for (uint32_t i = vhash(vid) & s->vmask;; i = (i + 1) & s->vmask)
+        if (s->vvid[s->vslot[i] - 1] == vid)
+            return s->vslot[i] - 1;
+}
+
+/* Builds the table of candidate spellings from the query tokens' candidates. */
+static int vtable(struct search *s)
+{
+    size_t total = 0;
+    for (size_t j = 0; j < s->nq; j++)
+        total += s->q[j].nc;
+    uint32_t cap = 64;
+    while (cap < total * 3)
+        cap *= 2;
+    s->vmask = cap - 1;
+    s->vmark = calloc(s->ix->nvoc / 8 + 1, 1);
+    s->vslot = calloc(cap, sizeof(*s->vslot));
+    s->vvid = malloc((total + 1) * sizeof(*s->vvid));
+    s->vsim = calloc((total + 1) * s->nq, sizeof(*s->vsim));
+    if (!s->vmark || !s->vslot || !s->vvid || !s->vsim)
+        return AM_ENOMEM;
+    for (size_t j = 0; j < s->nq; j++)
+        for (size_t k = 0; k < s->q[j].nc; k++) {
+            uint32_t vid = s->q[j].c[k].vid, i = vhash(vid) & s->vmask;
+            while (s->vslot[i] && s->vvid[s->vslot[i] - 1] != vid)
+                i = (i + 1) & s->vmask;
+            if (!s->vslot[i]) {
+                s->vvid[s->nv] = vid;
+                s->vslot[i] = ++s->nv;
+                s->vmark[vid >> 3] |= (uint8_t)(1u << (vid & 7));
+            }
+            s->vsim[(size_t)(s->vslot[i] - 1) * s->nq + j] = s->q[j].c[k].sim;
+        }
+    return 0;
+}
 
 static bool dob_ok(int32_t want, int32_t have)
 {
@@ -672,22 +778,74 @@ static void visit(struct search *s, uint32_t pid)
     if (s->seen[pid >> 3] & (1u << (pid & 7)))
         return;
     s->seen[pid >> 3] |= (uint8_t)(1u << (pid & 7));
-    if (ix->dead[pid] || !dob_ok(s->dob, ix->dob[pid]))
+    if (s->year && ix->year[pid] != s->year && ix->year[pid] != YEAR_OTHER)
         return;
-    if (s->places && (ix->place[pid] == UINT32_MAX ||
-                      !(s->places[ix->place[pid] >> 3] & (1u << (ix->place[pid] & 7)))))
+    const struct pers *p = &ix->pers[pid];
+    if (p->dead || !dob_ok(s->dob, p->dob))
         return;
-    const uint32_t *t = ix->pool + ix->tok_off[pid];
-    double sum = 0;
-    for (size_t j = 0; j < s->nq; j++) {
-        double best = 0;
-        for (uint8_t k = 0; k < ix->tok_n[pid]; k++) {
-            double v = qtok_sim(&s->q[j], t[k] & VID_MASK) * FIELD_WEIGHT[t[k] >> VID_BITS];
-            best = v > best ? v : best;
+    if (s->places &&
+        (p->place == UINT32_MAX || !(s->places[p->place >> 3] & (1u << (p->place & 7)))))
+        return;
+    const uint32_t *t = ix->pool + p->off;
+    double best[NAME_TOKENS_MAX] = {0}, sum = 0;
+    for (uint8_t k = 0; k < p->n; k++) {
+        uint32_t vid = t[k] & VID_MASK;
+        if (!(s->vmark[vid >> 3] & (1u << (vid & 7))))
+            continue;
+        const float *sim = s->vsim + (size_t)vcand(s, vid) * s->nq;
+        for (size_t j = 0; j < s->nq; j++) {
+            double v = sim[j] * FIELD_WEIGHT[t[k] >> VID_BITS];
+            best[j] = v > best[j] ? v : best[j];
         }
-        sum += s->q[j].w * best;
     }
+    for (size_t j = 0; j < s->nq; j++)
+        sum += s->q[j].w * best[j];
     heap_push(&s->hp, pid, sum / s->wsum);
+}
+
+/*
+ * Whether the best so far are complete and none of them can be displaced by
+ * a person scoring at most `bound` (scores are sums of floats: a bound equal
+ * to the worst kept score up to rounding is not better).
+ */
+static bool beaten(const struct search *s, double bound)
+{
+    return s->hp.n == s->hp.max && s->hp.h[0].score >= bound - 1e-9;
+}
+
+/* Whether visiting `pid` will read its record: not seen yet, and born in the year asked. */
+static bool to_score(const struct search *s, uint32_t pid)
+{
+    if (s->seen[pid >> 3] & (1u << (pid & 7)))
+        return false;
+    uint8_t y = s->ix->year[pid];
+    return !s->year || y == s->year || y == YEAR_OTHER;
+}
+
+/*
+ * How far ahead of the person scored the next ones are asked of memory:
+ * their records, then (once those are in) their tokens. Meeting a person is
+ * two cache misses; asked early, many are in flight at once.
+ */
+#define AHEAD_PERS 16
+#define AHEAD_TOKS 8
+
+/*
+ * Visits the persons of a sorted list, until the best so far cannot be
+ * displaced by anyone on it (`bound`: the most any of them can score).
+ */
+static void visit_list(struct search *s, const uint32_t *v, uint32_t n, double bound)
+{
+    const struct rix *ix = s->ix;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + AHEAD_PERS < n && to_score(s, v[i + AHEAD_PERS]))
+            __builtin_prefetch(&ix->pers[v[i + AHEAD_PERS]]);
+        if (i + AHEAD_TOKS < n && to_score(s, v[i + AHEAD_TOKS]))
+            __builtin_prefetch(ix->pool + ix->pers[v[i + AHEAD_TOKS]].off);
+        visit(s, v[i]);
+        if ((i & 63) == 63 && beaten(s, bound))
+            return;
+    }
 }
 
 static int qtok_size_cmp(const void *a, const void *b)
@@ -705,14 +863,14 @@ static int hit_cmp(const void *a, const void *b)
 }
 
 /* Visits the persons on both lists (sorted), galloping through the longer one. */
-static void visit_both(struct search *s, const struct u32v *x, const struct u32v *y)
+static void visit_both(struct search *s, const struct u32v *x, const struct u32v *y, double bound)
 {
     if (x->n > y->n) {
         const struct u32v *t = x;
         x = y;
         y = t;
     }
-    uint32_t j = 0;
+    uint32_t j = 0, met[256], nmet = 0;
     for (uint32_t i = 0; i < x->n && j < y->n; i++) {
         uint32_t v = x->v[i], lo = j, hi = j, step = 1;
         while (hi < y->n && y->v[hi] < v) {
@@ -731,11 +889,142 @@ static void visit_both(struct search *s, const struct u32v *x, const struct u32v
         }
         j = lo;
         if (j < y->n && y->v[j] == v)
-            visit(s, v);
+            met[nmet++] = v;
+        if (nmet == sizeof(met) / sizeof(met[0])) {
+            visit_list(s, met, nmet, bound);
+            if (beaten(s, bound))
+                return;
+            nmet = 0;
+        }
     }
+    visit_list(s, met, nmet, bound);
 }
 
 #define PAIR_CANDS 4 /* spellings of each of the two rarest tokens met first */
+
+/* Marks the carriers of a token's candidates up to the n-th (forgetting another token's). */
+static void mark_upto(struct search *s, const struct qtok *b, size_t n)
+{
+    if (s->marked_tok != b) {
+        if (s->marked_tok)
+            memset(s->mark, 0, s->ix->npers / 8 + 1);
+        s->marked_tok = b;
+        s->marked = 0;
+    }
+    for (; s->marked < n && s->marked < b->nc; s->marked++) {
+        const struct u32v *l = &s->ix->voc[b->c[s->marked].vid].post;
+        for (uint32_t k = 0; k < l->n; k++)
+            s->mark[l->v[k] >> 3] |= (uint8_t)(1u << (l->v[k] & 7));
+    }
+}
+
+/* visit_list() of the persons of a list who are marked. */
+static void visit_marked(struct search *s, const struct u32v *l, double bound)
+{
+    uint32_t met[256], nmet = 0;
+    for (uint32_t k = 0; k < l->n; k++) {
+        uint32_t pid = l->v[k];
+        if (!(s->mark[pid >> 3] & (1u << (pid & 7))))
+            continue;
+        met[nmet++] = pid;
+        if (nmet == sizeof(met) / sizeof(met[0])) {
+            visit_list(s, met, nmet, bound);
+            if (beaten(s, bound))
+                return;
+            nmet = 0;
+        }
+    }
+    visit_list(s, met, nmet, bound);
+}
+
+/*
+ * Visits the persons who carry one of the best spellings of `a` and one of
+ * the best of `b`, pairs of spellings in decreasing order of the most their
+ * carriers can score (`rest`: what the other tokens can add, weighted),
+ * until nobody left can enter the best. By galloping intersections of each
+ * pair of lists where the lists of `a` are short; else by marking the
+ * carriers of `b` in a bitmap and reading the lists of `a` once each (two
+ * passes over memory in order, where 16 intersections of long lists would
+ * cost more).
+ */
+static void pair_phase(struct search *s, const struct qtok *a, const struct qtok *b, double rest)
+{
+    const struct vocab *voc = s->ix->voc;
+    size_t na = a->nc < PAIR_CANDS ? a->nc : PAIR_CANDS;
+    size_t nb = b->nc < PAIR_CANDS ? b->nc : PAIR_CANDS;
+    struct pair {
+        double bound;
+        uint32_t i, j;
+    } pairs[PAIR_CANDS * PAIR_CANDS];
+    size_t np = 0;
+    double gallop = 0, sweep = 0;
+    for (size_t i = 0; i < na; i++) {
+        double x = voc[a->c[i].vid].post.n + 1;
+        sweep += x;
+        for (size_t j = 0; j < nb; j++) {
+            double y = voc[b->c[j].vid].post.n + 1, lo = x < y ? x : y, hi = x < y ? y : x;
+            gallop += lo * (2 + 2 * log2(hi / lo));
+            double bound = (a->w * a->c[i].sim + b->w * b->c[j].sim + rest) / s->wsum;
+            size_t k = np++;
+            for (; k > 0 && pairs[k - 1].bound < bound; k--)
+                pairs[k] = pairs[k - 1];
+            pairs[k] = (struct pair){bound, (uint32_t)i, (uint32_t)j};
+        }
+    }
+    for (size_t j = 0; j < nb; j++)
+        sweep += voc[b->c[j].vid].post.n + 1;
+    if (gallop <= 2 * sweep) {
+        for (size_t k = 0; k < np && !beaten(s, pairs[k].bound); k++)
+            visit_both(s, &voc[a->c[pairs[k].i].vid].post, &voc[b->c[pairs[k].j].vid].post,
+                       pairs[k].bound);
+        return;
+    }
+    mark_upto(s, b, nb);
+    for (size_t i = 0; i < na; i++) {
+        double bound = (a->w * a->c[i].sim + b->w * b->c[0].sim + rest) / s->wsum;
+        if (beaten(s, bound))
+            break;
+        visit_marked(s, &voc[a->c[i].vid].post, bound);
+    }
+}
+
+/*
+ * Once the best so far beat anyone who lacks some token walked later, only
+ * the persons who carry it can enter: its carriers are marked (one pass over
+ * its lists, in order) and the others are passed over without reading their
+ * records. The cheapest such token to mark, if marking costs less than
+ * visiting what is left of the d-th token's lists from its k-th; or NULL.
+ */
+static const struct qtok *needed(struct search *s, struct qtok *const *order, size_t nd, size_t d,
+                                 size_t k)
+{
+    const struct vocab *voc = s->ix->voc;
+    double most = 0; /* what a person not yet seen can score, the d-th token and those after */
+    for (size_t e = d; e < nd; e++)
+        most += order[e]->w * order[e]->c[0].sim;
+    const struct qtok *best = NULL;
+    uint64_t best_cost = 0, left = 0;
+    for (size_t e = d + 1; e < nd; e++) {
+        const struct qtok *t = order[e];
+        if (!beaten(s, (most - t->w * t->c[0].sim) / s->wsum))
+            continue;
+        uint64_t cost = 0;
+        for (size_t j = s->marked_tok == t ? s->marked : 0; j < t->nc; j++)
+            cost += voc[t->c[j].vid].post.n;
+        if (!best || cost < best_cost) {
+            best = t;
+            best_cost = cost;
+        }
+    }
+    if (!best)
+        return NULL;
+    for (size_t j = k; j < order[d]->nc; j++)
+        left += voc[order[d]->c[j].vid].post.n;
+    if (best_cost > 16 * left)
+        return NULL;
+    mark_upto(s, best, best->nc);
+    return best;
+}
 
 /* The walk: drivers by postings, candidates best first, until nobody unseen can do better. */
 static void walk(struct search *s)
@@ -752,30 +1041,47 @@ static void walk(struct search *s)
      * of the rarer token is not; they fill the best so far with high
      * scores, so the walk below mostly stops at its first bound.
      */
-    for (size_t a = 0; nd >= 2 && a < order[0]->nc && a < PAIR_CANDS; a++)
-        for (size_t b = 0; b < order[1]->nc && b < PAIR_CANDS; b++)
-            visit_both(s, &s->ix->voc[order[0]->c[a].vid].post,
-                       &s->ix->voc[order[1]->c[b].vid].post);
-    /*
-     * The most the tokens not yet walked can add to a person not yet seen:
-     * each its best candidate's similarity (a token with none adds nothing).
-     * The tighter this bound, the sooner the walk stops.
+    /* rest[d]: the most the tokens after the d-th can add (each its best candidate's similarity).
      */
-    double rest = 0;
-    for (size_t d = 0; d < nd; d++)
-        rest += order[d]->w * order[d]->c[0].sim;
+    double rest[NAME_TOKENS_MAX + 1] = {0};
+    for (size_t d = nd; d-- > 0;)
+        rest[d] = rest[d + 1] + (d + 1 < nd ? order[d + 1]->w * order[d + 1]->c[0].sim : 0);
+    if (nd >= 2)
+        pair_phase(s, order[0], order[1], rest[1]);
+    /*
+     * After the pair phase, a person not yet seen who carries one of the
+     * first spellings of the driver carries none of the first of the second
+     * token: the second adds at most its next candidate's similarity.
+     */
+    double after_pairs = 0;
+    if (nd >= 2)
+        after_pairs = rest[0] - order[1]->w * order[1]->c[0].sim +
+                      (order[1]->nc > PAIR_CANDS ? order[1]->w * order[1]->c[PAIR_CANDS].sim : 0);
     for (size_t d = 0; d < nd; d++) {
         struct qtok *q = order[d];
-        rest -= q->w * q->c[0].sim;
+        const struct qtok *need = NULL;
         for (size_t k = 0; k < q->nc; k++) {
-            double bound = (q->w * q->c[k].sim + rest) / s->wsum;
-            if (s->hp.n == s->hp.max && s->hp.h[0].score >= bound)
+            /*
+             * Bounds fall with k, except that the first few of the driver's
+             * are tighter (after_pairs): one of them beaten is passed over;
+             * any other beaten ends this token.
+             */
+            bool paired = d == 0 && nd >= 2 && k < PAIR_CANDS;
+            double bound = (q->w * q->c[k].sim + (paired ? after_pairs : rest[d])) / s->wsum;
+            if (beaten(s, bound)) {
+                if (paired)
+                    continue;
                 break;
+            }
             const struct u32v *p = &s->ix->voc[q->c[k].vid].post;
-            for (uint32_t i = 0; i < p->n; i++)
-                visit(s, p->v[i]);
+            if (!need)
+                need = needed(s, order, nd, d, k);
+            if (need)
+                visit_marked(s, p, bound);
+            else
+                visit_list(s, p->v, p->n, bound);
         }
-        if (s->hp.n == s->hp.max && s->hp.h[0].score >= rest / s->wsum)
+        if (beaten(s, rest[d] / s->wsum))
             break;
     }
 }
@@ -788,8 +1094,8 @@ static void rescore(const struct search *s, struct rix_hit *h, size_t n)
         qt[j] = s->q[j].tok;
     for (size_t i = 0; i < n; i++) {
         uint32_t pid = (uint32_t)h[i].id;
-        const uint32_t *t = s->ix->pool + s->ix->tok_off[pid];
-        size_t np = s->ix->tok_n[pid];
+        const uint32_t *t = s->ix->pool + s->ix->pers[pid].off;
+        size_t np = s->ix->pers[pid].n;
         for (size_t k = 0; k < np; k++)
             pt[k] = s->ix->voc[t[k] & VID_MASK].tok;
         double m = name_match(qt, s->nq, pt, np);
@@ -822,7 +1128,7 @@ int rix_search(struct rix *ix, const struct rix_query *q, double min_score, stru
         return AM_ENOMEM;
     }
     pthread_rwlock_rdlock(&ix->lock);
-    struct search s = {ix, qt, nt, 0, dob, NULL, NULL, {heap, 0, 0}};
+    struct search s = {.ix = ix, .q = qt, .nq = nt, .dob = dob, .hp = {heap, 0, 0}};
     s.hp.max = q->limit * 2; /* the best twice over, rescored with name_match() */
     for (size_t j = 0; j < nt; j++) {
         qt[j].tok = toks[j];
@@ -830,8 +1136,11 @@ int rix_search(struct rix *ix, const struct rix_query *q, double min_score, stru
         s.wsum += qt[j].w;
         find_cands(ix, &qt[j]);
     }
-    s.seen = calloc(ix->npers / 8 + 1, 1);
-    rc = s.seen ? 0 : AM_ENOMEM;
+    s.seen = calloc(2 * (ix->npers / 8 + 1), 1);
+    s.mark = s.seen ? s.seen + ix->npers / 8 + 1 : NULL;
+    s.year = dob > 0 ? year_code(dob / 10000) : 0;
+    s.year = s.year == YEAR_OTHER ? 0 : s.year;
+    rc = s.seen ? vtable(&s) : AM_ENOMEM;
     if (!rc && q->birth_place && *q->birth_place) {
         /* The places whose names match the filter's, in either script. */
         struct name_token want[NAME_TOKENS_MAX], have[NAME_TOKENS_MAX];
@@ -852,14 +1161,17 @@ int rix_search(struct rix *ix, const struct rix_query *q, double min_score, stru
         char key[12];
         int kl = snprintf(key, sizeof(key), "%d", dob);
         uint32_t li = dob % 100 ? smap_get(&ix->by_dob, key, (size_t)kl) : UINT32_MAX;
-        if (li != UINT32_MAX && ix->lists[li].n < 200000) {
+        if (q->exhaustive) {
+            for (uint32_t pid = 0; pid < ix->npers; pid++)
+                visit(&s, pid);
+        } else if (li != UINT32_MAX && ix->lists[li].n < 200000) {
             /* A full date of birth narrows most: its persons, every one scored. */
-            for (uint32_t i = 0; i < ix->lists[li].n; i++)
-                visit(&s, ix->lists[li].v[i]);
+            visit_list(&s, ix->lists[li].v, ix->lists[li].n, 2.0);
         } else if (!(dob % 100 && dob > 0 && li == UINT32_MAX)) {
             walk(&s);
         }
-        rescore(&s, s.hp.h, s.hp.n);
+        if (!q->raw)
+            rescore(&s, s.hp.h, s.hp.n);
         qsort(s.hp.h, s.hp.n, sizeof(s.hp.h[0]), hit_cmp);
         for (size_t i = 0; i < s.hp.n && *n < q->limit; i++) {
             if (s.hp.h[i].score + 1e-9 < min_score)
@@ -871,6 +1183,10 @@ int rix_search(struct rix *ix, const struct rix_query *q, double min_score, stru
     pthread_rwlock_unlock(&ix->lock);
     free(s.seen);
     free(s.places);
+    free(s.vmark);
+    free(s.vslot);
+    free(s.vvid);
+    free(s.vsim);
     free(qt);
     free(heap);
     return rc;

@@ -53,6 +53,11 @@ struct rix_query {
     const char *birth_date;  /* YYYY, YYYY-MM or YYYY-MM-DD, or NULL */
     const char *birth_place; /* or NULL */
     size_t limit;            /* 1..RIX_LIMIT_MAX */
+    /*
+     * For tests: score every person instead of walking (the walk must give
+     * the same best), and give the first scores, before name_match().
+     */
+    bool exhaustive, raw;
 };
 #define RIX_LIMIT_MAX 100
 

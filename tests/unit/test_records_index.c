@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "records/generate.h"
 #include "records/records_int.h"
 
 static struct rix *ix;
@@ -52,7 +53,7 @@ static int teardown(void **state)
 
 static size_t search(const char *name, const char *born, const char *place, struct rix_hit *h)
 {
-    struct rix_query q = {name, born, place, 10};
+    struct rix_query q = {.name = name, .birth_date = born, .birth_place = place, .limit = 10};
     size_t n = 0;
     assert_int_equal(rix_search(ix, &q, 0.5, h, &n), 0);
     return n;
@@ -125,9 +126,10 @@ static void filters(void **state)
     n = search("Abderrahmane", NULL, "فاس", h); /* the place in the other script */
     assert_int_equal(n, 1);
     assert_int_equal(h[0].id, 3);
-    struct rix_query bad = {"Alaoui", "1985-13-01", NULL, 10};
+    struct rix_query bad = {
+        .name = "Alaoui", .birth_date = "1985-13-01", .birth_place = NULL, .limit = 10};
     assert_int_equal(rix_search(ix, &bad, 0.5, h, &n), AM_EINVAL);
-    struct rix_query none = {"-- ..", NULL, NULL, 10};
+    struct rix_query none = {.name = "-- ..", .birth_date = NULL, .birth_place = NULL, .limit = 10};
     assert_int_equal(rix_search(ix, &none, 0.5, h, &n), AM_EINVAL);
 }
 
@@ -188,7 +190,8 @@ static void walk_equals_exhaustive(void **state)
         rix_write_unlock(big);
     }
     /* Every person named Khalid Lahlou is a perfect match; the top 10 are all such. */
-    struct rix_query q = {"Khaled Lahlou", NULL, NULL, 10};
+    struct rix_query q = {
+        .name = "Khaled Lahlou", .birth_date = NULL, .birth_place = NULL, .limit = 10};
     struct rix_hit h[10];
     size_t n = 0;
     assert_int_equal(rix_search(big, &q, 0.5, h, &n), 0);
@@ -204,11 +207,121 @@ static void walk_equals_exhaustive(void **state)
     rix_free(big);
 }
 
+/* The next of a test's pseudo-random numbers. */
+static uint64_t next(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+/* A typing error in a name: one letter (a whole UTF-8 character) dropped or doubled. */
+static void typo(char *s, uint64_t *rng)
+{
+    size_t starts[128], n = 0, len = strlen(s);
+    for (size_t i = 0; i < len && n < 128; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && s[i] != ' ')
+            starts[n++] = i;
+    if (n < 3)
+        return;
+    size_t at = starts[1 + next(rng) % (n - 2)], end = at + 1;
+    while (((unsigned char)s[end] & 0xC0) == 0x80)
+        end++;
+    if (next(rng) % 2) {
+        memmove(s + at, s + end, len - end + 1);
+    } else if (len + (end - at) < REC_NAME_MAX) {
+        memmove(s + end + (end - at), s + end, len - end + 1);
+        memcpy(s + end, s + at, end - at);
+    }
+}
+
+/*
+ * On generated persons (the real frequencies: many Mohameds and Alaouis,
+ * several spellings of each name in both scripts), with all the ways a
+ * query is typed, and with the filters: the walk's best scores are the
+ * best an exhaustive scoring finds, whichever shortcut it takes (the pair
+ * phase by intersections or by a bitmap, marking a token every good match
+ * must carry, stopping inside a list).
+ */
+static void walk_equals_exhaustive_generated(void **state)
+{
+    (void)state;
+    enum { N = 40000, QUERIES = 400, LIMIT = 20 };
+    struct rix *big;
+    assert_int_equal(rix_new(&big), 0);
+    struct records_person *p = calloc(1, sizeof(*p));
+    assert_non_null(p);
+    rix_write_lock(big);
+    for (int64_t i = 0; i < N; i++) {
+        records_gen_person_at(5, i, p);
+        struct rix_person x = {i + 1,
+                               {p->given_ar, p->given_lat},
+                               {p->family_ar, p->family_lat},
+                               {p->father_ar, p->father_lat},
+                               {NULL},
+                               0,
+                               p->birth_date,
+                               p->birth_place};
+        for (int k = 0; k < p->naliases; k++)
+            x.aliases[x.naliases++] = p->aliases[k];
+        assert_int_equal(rix_put(big, &x), 0);
+    }
+    rix_write_unlock(big);
+    uint64_t rng = 11;
+    size_t compared = 0, filtered = 0;
+    for (int k = 0; k < QUERIES; k++) {
+        records_gen_person_at(5, (int64_t)(next(&rng) % N), p);
+        char a[REC_NAME_MAX], b[REC_NAME_MAX], name[4 * REC_NAME_MAX], year[8] = "";
+        int variant = k % 7;
+        bool ar = variant == 1 || variant == 3;
+        snprintf(a, sizeof(a), "%s", ar ? p->given_ar : p->given_lat);
+        snprintf(b, sizeof(b), "%s", ar || variant == 6 ? p->family_ar : p->family_lat);
+        if (!a[0] || !b[0] || !p->father_lat[0])
+            continue; /* some persons have no name in one script */
+        if (variant == 2 || variant == 3)
+            typo(a, &rng);
+        if (variant == 5)
+            snprintf(name, sizeof(name), "%s", b);
+        else if (variant == 4)
+            snprintf(name, sizeof(name), "%s %s %s", a, p->father_lat, b);
+        else
+            snprintf(name, sizeof(name), "%s %s", a, b);
+        if (k % 3 == 0 && p->birth_date[0])
+            snprintf(year, sizeof(year), "%.4s", p->birth_date);
+        struct rix_query q = {.name = name,
+                              .birth_date = year[0] ? year : NULL,
+                              .birth_place = k % 11 == 0 ? p->birth_place : NULL,
+                              .limit = LIMIT,
+                              .raw = true};
+        struct rix_query all = q;
+        all.exhaustive = true;
+        struct rix_hit hw[LIMIT], ha[LIMIT];
+        size_t nw = 0, na = 0;
+        int rc = rix_search(big, &q, 0.3, hw, &nw);
+        if (rc)
+            fail_msg("'%s' (%s): %d", name, year, rc);
+        assert_int_equal(rix_search(big, &all, 0.3, ha, &na), 0);
+        if (nw != na)
+            fail_msg("'%s': the walk found %zu, scoring everyone %zu", name, nw, na);
+        for (size_t i = 0; i < nw; i++)
+            if (hw[i].score < ha[i].score - 1e-9 || hw[i].score > ha[i].score + 1e-9)
+                fail_msg("'%s' (%s): answer %zu scores %.6f by the walk, %.6f by everyone", name,
+                         year, i + 1, hw[i].score, ha[i].score);
+        compared += nw;
+        filtered += q.birth_date || q.birth_place;
+    }
+    assert_true(compared > QUERIES * LIMIT / 2);
+    assert_true(filtered > QUERIES / 4);
+    free(p);
+    rix_free(big);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(finds_across_scripts), cmocka_unit_test(father_counts_less),
-        cmocka_unit_test(filters), cmocka_unit_test(replace_and_remove),
-        cmocka_unit_test(walk_equals_exhaustive)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(finds_across_scripts),
+                                       cmocka_unit_test(father_counts_less),
+                                       cmocka_unit_test(filters),
+                                       cmocka_unit_test(replace_and_remove),
+                                       cmocka_unit_test(walk_equals_exhaustive),
+                                       cmocka_unit_test(walk_equals_exhaustive_generated)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
