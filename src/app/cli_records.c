@@ -82,12 +82,16 @@ static int cmd_import(struct app *a, int argc, char **argv)
     const char *buf = "";
     void *map = NULL;
     if (sb.st_size > 0) {
-        map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        /*
+         * Read twice: once in order (the check), then each record again in
+         * the order of its key (records_import): mapped whole from the start,
+         * so that the second reading finds every page in place.
+         */
+        map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (map == MAP_FAILED) {
             close(fd);
             return cli_fail("cannot read '%s': %s", file, strerror(errno));
         }
-        madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
         buf = map;
     }
     close(fd);

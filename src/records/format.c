@@ -640,6 +640,7 @@ static int csv_record(struct records_reader *r, union records_any *out, struct r
     struct csv_rec cr = {
         {&kinds[r->kind], (char *)out, issue, r->line, false, ""}, r->columns, r->ncolumns};
     r->record_line = r->line;
+    r->record_pos = r->pos;
     const char *syntax = NULL;
     int ncols = 0;
     if (csv_scan(r, record_field, &cr, &ncols, &syntax)) {
@@ -725,6 +726,7 @@ static int jsonl_record(struct records_reader *r, union records_any *out,
         size_t n = e ? (size_t)(e - s) : r->len - r->pos;
         int64_t line = r->line;
         r->record_line = line;
+        r->record_pos = r->pos;
         r->pos += n + (e ? 1 : 0);
         r->line++;
         if (n && s[n - 1] == '\r')

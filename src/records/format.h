@@ -46,6 +46,7 @@ struct records_reader {
     size_t len, pos;
     int64_t line;        /* the next line to read */
     int64_t record_line; /* where the last record read began */
+    size_t record_pos;   /* the same, as an offset in buf: a reader set there reads it again */
     /* CSV: which field each column holds (-1 unknown), from the header. */
     int columns[64];
     int ncolumns;

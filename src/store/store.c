@@ -112,6 +112,78 @@ int store_query(struct store_conn *c, const char *sql, store_row_fn fn, void *ar
     return rc;
 }
 
+/* ------------------------------------------------------------- bulk loads */
+
+#define INDEXES_MAX 16
+
+struct store_indexes {
+    char *name[INDEXES_MAX], *sql[INDEXES_MAX];
+    int n;
+};
+
+static int index_keep(struct store_row *r, void *arg)
+{
+    struct store_indexes *ix = arg;
+    if (ix->n == INDEXES_MAX)
+        return AM_ETOOBIG;
+    ix->name[ix->n] = strdup(store_row_text(r, 0));
+    ix->sql[ix->n] = strdup(store_row_text(r, 1));
+    ix->n++;
+    return ix->name[ix->n - 1] && ix->sql[ix->n - 1] ? 0 : AM_ENOMEM;
+}
+
+void store_indexes_free(struct store_indexes **ix)
+{
+    if (!*ix)
+        return;
+    for (int i = 0; i < (*ix)->n; i++) {
+        free((*ix)->name[i]);
+        free((*ix)->sql[i]);
+    }
+    free(*ix);
+    *ix = NULL;
+}
+
+int store_indexes_drop(struct store_conn *c, const char *table, struct store_indexes **out)
+{
+    *out = NULL;
+    if (!c->in_command)
+        return AM_EINVAL;
+    struct store_indexes *ix = calloc(1, sizeof(*ix));
+    if (!ix)
+        return AM_ENOMEM;
+    int rc = c->be->plain_indexes(c, table, index_keep, ix);
+    for (int i = 0; !rc && i < ix->n; i++) {
+        /* DROP INDEX "name", the name quoted (its quotes doubled). */
+        struct am_buf q;
+        am_buf_init(&q, 0);
+        rc = am_buf_append(&q, "DROP INDEX \"", 12);
+        for (const char *s = ix->name[i]; !rc && *s; s++) {
+            rc = am_buf_append(&q, s, 1);
+            if (!rc && *s == '"')
+                rc = am_buf_append(&q, s, 1);
+        }
+        if (!rc)
+            rc = am_buf_append(&q, "\"", 2); /* with the NUL */
+        if (!rc)
+            rc = store_exec(c, q.data, "");
+        am_buf_release(&q);
+    }
+    if (rc)
+        store_indexes_free(&ix);
+    *out = ix;
+    return rc;
+}
+
+int store_indexes_restore(struct store_conn *c, struct store_indexes **ix)
+{
+    int rc = 0;
+    for (int i = 0; *ix && !rc && i < (*ix)->n; i++)
+        rc = store_exec(c, (*ix)->sql[i], "");
+    store_indexes_free(ix);
+    return rc;
+}
+
 int64_t store_changes(struct store_conn *c)
 {
     return c->be->changes(c->h);

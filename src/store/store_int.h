@@ -40,6 +40,11 @@ struct store_backend {
      * NULL for a backend without a log to checkpoint.
      */
     int (*checkpoint)(void *h, bool restart, int *log_pages, int *done_pages);
+    /*
+     * The plain (not unique) indexes of `table`: fn gets rows of (name, the
+     * statement that creates it).
+     */
+    int (*plain_indexes)(struct store_conn *c, const char *table, store_row_fn fn, void *arg);
     int64_t (*row_i64)(void *row, int col);
     double (*row_double)(void *row, int col);
     const char *(*row_text)(void *row, int col);

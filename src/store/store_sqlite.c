@@ -286,6 +286,14 @@ static bool sq_row_null(void *row, int col)
     return sqlite3_column_type(row, col) == SQLITE_NULL;
 }
 
+static int sq_plain_indexes(struct store_conn *c, const char *table, store_row_fn fn, void *arg)
+{
+    return store_query(c,
+                       "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+                       " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+                       fn, arg, "t", table);
+}
+
 const struct store_backend store_sqlite_backend = {
     .name = "sqlite",
     .open = sq_open,
@@ -296,6 +304,7 @@ const struct store_backend store_sqlite_backend = {
     .last_id = sq_last_id,
     .begin_write = sq_begin_write,
     .checkpoint = sq_checkpoint,
+    .plain_indexes = sq_plain_indexes,
     .row_i64 = sq_row_i64,
     .row_double = sq_row_double,
     .row_text = sq_row_text,

@@ -439,6 +439,52 @@ class RecordsTest(h.ServerTestCase):
         self.assertTrue(set(acked) <= logged, set(acked) - logged)
         self.assertEqual(srv.cli("audit", "verify").returncode, 0)
 
+    def test_7_bulk_import(self):
+        """A large import (10,000 records or more, at least what the table
+        holds) writes its rows in CIN order and builds the plain indexes after
+        them; a failed one changes nothing, its indexes included."""
+        import sqlite3
+        gen = os.path.join(self.srv.workdir, "bulk")
+        res = h.run_cli(self.srv.db, "records", "generate", "--out", gen, "--persons", "12000",
+                        "--vehicles", "0", "--hotlist", "0", "--seed", "23", "--format", "csv")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(os.path.join(gen, "persons.csv"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        header = lines[0].split(",")
+        recs = [dict(zip(header, line.split(","))) for line in lines[1:4]]
+
+        def indexes():
+            db = sqlite3.connect("file:%s?mode=ro" % self.srv.db, uri=True)
+            try:
+                return {r[0] for r in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons'")}
+            finally:
+                db.close()
+
+        self.assertIn("persons_cin_digits", indexes())
+        # The fifth record again at the end: the report names the last line, nothing is written.
+        dup = os.path.join(self.srv.workdir, "bulk-dup.csv")
+        with open(dup, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines + [lines[5]]) + "\n")
+        res = self.srv.cli("records", "import", dup, "--kind", "persons")
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertIn("bulk-dup.csv:%d: cin" % (len(lines) + 1), res.stderr)
+        for rec in recs:
+            self.assertEqual(self.search(cin=rec["cin"])["items"], [])
+        self.assertIn("persons_cin_digits", indexes())
+        # The file as generated: every record in, found by CIN, by its digits and by name.
+        res = self.srv.cli("records", "import", os.path.join(gen, "persons.csv"), "--kind",
+                           "persons")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("imported 12000 persons", res.stdout)
+        self.assertIn("persons_cin_digits", indexes())
+        for rec in recs:
+            items = self.search(cin=rec["cin"])["items"]
+            self.assertEqual([p["cin"] for p in items], [rec["cin"]])
+            digits = rec["cin"].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            self.assertIn(rec["cin"], [p["cin"] for p in self.search(cin=digits)["items"]])
+            self.assertTrue(self.wait_found("%s %s" % (rec["given_ar"], rec["family_ar"])))
+
     def wait_found(self, name):
         deadline = time.time() + h.scaled(10)
         while time.time() < deadline:

@@ -1335,6 +1335,102 @@ static void test_nested_queries(void **state)
     assert_int_equal(n.inner_sum, INNER_SQL * (INNER_SQL - 1) / 2);
 }
 
+/* ------------------------------------------------------------- bulk loads */
+
+static int i64_of(struct store_row *r, void *arg)
+{
+    *(int64_t *)arg = store_row_i64(r, 0);
+    return 0;
+}
+
+/* The indexes on items, or -1 (no cmocka assertion here: apply runs on the writer thread). */
+static int64_t items_indexes(struct store_conn *c)
+{
+    int64_t n = -1;
+    if (store_query(
+            c, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'",
+            i64_of, &n, ""))
+        return -1;
+    return n;
+}
+
+struct bulk {
+    int fail;       /* returned after the rows, to roll back */
+    int64_t during; /* indexes on items while dropped */
+    int dup_rc;     /* a name inserted twice while dropped */
+};
+
+static int apply_bulk(struct store_conn *c, struct store_cmd *cmd)
+{
+    struct bulk *b = cmd->arg;
+    struct store_indexes *ix = NULL;
+    int rc = store_indexes_drop(c, "items", &ix);
+    if (rc)
+        return rc;
+    b->during = items_indexes(c);
+    rc = store_exec(c, "INSERT INTO items(name, note) VALUES ('bulk1', 'n1'), ('bulk2', 'n2')", "");
+    b->dup_rc = store_exec(c, "INSERT INTO items(name) VALUES ('bulk1')", "");
+    if (!rc && b->fail)
+        rc = b->fail;
+    if (!rc)
+        rc = store_indexes_restore(c, &ix);
+    if (!rc && ix)
+        rc = AM_EINTERNAL; /* restore frees and clears it */
+    store_indexes_free(&ix);
+    return rc;
+}
+
+static int read_indexes(struct store_conn *c, void *arg)
+{
+    struct store_indexes *ix = NULL;
+    /* Not in a command: refused. */
+    assert_int_equal(store_indexes_drop(c, "items", &ix), AM_EINVAL);
+    assert_null(ix);
+    *(int64_t *)arg = items_indexes(c);
+    return 0;
+}
+
+static int read_items(struct store_conn *c, void *arg)
+{
+    return store_query(c, "SELECT count(*) FROM items WHERE name LIKE 'bulk%'", i64_of, arg, "");
+}
+
+/*
+ * A bulk load drops the plain indexes (the unique one stays and still
+ * refuses a duplicate), builds them again after its rows; a load that
+ * fails gets them back with the rollback.
+ */
+static void test_bulk_indexes(void **state)
+{
+    struct fixture *f = *state;
+    open_default(f, 64);
+    int64_t before = 0, after = 0, rows = -1;
+    assert_int_equal(store_read(f->st, read_indexes, &before), 0);
+    assert_int_equal(before, 2); /* items.name UNIQUE, items_note */
+
+    struct bulk failing = {.fail = AM_EINVAL};
+    struct store_cmd cmd = {.apply = apply_bulk, .arg = &failing, .actor = "test"};
+    assert_int_equal(store_write(f->st, &cmd), AM_EINVAL);
+    free(cmd.answer);
+    assert_int_equal(failing.during, 1);
+    assert_int_equal(failing.dup_rc, AM_ECONFLICT);
+    assert_int_equal(store_read(f->st, read_indexes, &after), 0);
+    assert_int_equal(after, 2);
+    assert_int_equal(store_read(f->st, read_items, &rows), 0);
+    assert_int_equal(rows, 0);
+
+    struct bulk good = {0};
+    cmd = (struct store_cmd){.apply = apply_bulk, .arg = &good, .actor = "test"};
+    assert_int_equal(store_write(f->st, &cmd), 0);
+    free(cmd.answer);
+    assert_int_equal(good.during, 1);
+    assert_int_equal(good.dup_rc, AM_ECONFLICT);
+    assert_int_equal(store_read(f->st, read_indexes, &after), 0);
+    assert_int_equal(after, 2);
+    assert_int_equal(store_read(f->st, read_items, &rows), 0);
+    assert_int_equal(rows, 2);
+}
+
 /* ------------------------------------------------------------- concurrency */
 
 static void run_writers(struct fixture *f, int threads, int per)
@@ -1434,6 +1530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_append_only_survives_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_queries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_batch_of_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_off_the_writer, setup, teardown),
