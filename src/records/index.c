@@ -16,8 +16,16 @@
  * postings drives; its candidate spellings are walked best first; each
  * person met is scored against every query token through its own token
  * list; the walk stops when the best `limit` persons found cannot be beaten
- * by anyone not yet met. A full date of birth drives instead when given.
- * The best are then scored again with name_match() (pairing, particles).
+ * by anyone not yet met. Before it, the persons carrying a best spelling of
+ * both rarest tokens are met (pair_phase); during it, once the best found
+ * beat anyone lacking some token walked later, that token's carriers are
+ * marked in a bitmap and nobody else is read (needed). A full date of birth
+ * drives instead when given. The best are then scored again with
+ * name_match() (pairing, particles).
+ *
+ * Meeting a person costs a cache miss or two (its 16-byte record, then its
+ * tokens), asked of memory ahead of the walk; at 10 M persons a search
+ * meets up to a few hundred thousand, hence the shortcuts.
  */
 #include <math.h>
 #include <pthread.h>

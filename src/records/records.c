@@ -234,7 +234,42 @@ static int indexes_drop(struct store_conn *c, const char *table, int64_t rows,
     *saved = NULL;
     if (rc || rows < 10000 || rows < have)
         return rc;
-    return store_indexes_drop(c, table, saved);
+    /* Vehicles' VINs too: their uniqueness is then checked when the index is built. */
+    return store_indexes_drop(c, table, strcmp(table, "vehicles") == 0, saved);
+}
+
+/*
+ * After the VINs' unique index failed to build (a bulk import): the line of
+ * the imported vehicle, last in the input, whose VIN another has too. Rows
+ * were written in the order of the slots, one id after the other.
+ */
+struct dup_rows {
+    const struct import *im;
+    int64_t line;
+};
+
+static int dup_row(struct store_row *r, void *arg)
+{
+    struct dup_rows *d = arg;
+    int64_t k = store_row_i64(r, 0) - d->im->first_id;
+    if (k >= 0 && d->im->slots && (size_t)k < d->im->nslots && d->im->slots[k].line > d->line)
+        d->line = d->im->slots[k].line;
+    return 0;
+}
+
+static void duplicate_vin(struct store_conn *c, struct import *im)
+{
+    struct dup_rows d = {im, 0};
+    if (store_query(c,
+                    "SELECT id FROM vehicles WHERE vin = (SELECT vin FROM vehicles"
+                    " WHERE vin IS NOT NULL GROUP BY vin HAVING count(*) > 1 LIMIT 1)",
+                    dup_row, &d, "") ||
+        !d.line)
+        return;
+    im->conflict.line = d.line;
+    am_strlcpy(im->conflict.field, "vin", sizeof(im->conflict.field));
+    snprintf(im->conflict.why, sizeof(im->conflict.why),
+             "a vehicle with this VIN exists already (or twice in the input)");
 }
 
 /*
@@ -399,8 +434,11 @@ static int apply_import(struct store_conn *c, struct store_cmd *cmd)
     am_buf_release(&l.b);
     am_buf_release(&l.c);
     int64_t t1 = am_now_us();
-    if (!rc)
+    if (!rc) {
         rc = store_indexes_restore(c, &saved);
+        if (rc == AM_ECONFLICT && im->kind == RECORDS_VEHICLES)
+            duplicate_vin(c, im);
+    }
     am_info("records", "import written", "rows=%lld rows_s=%.1f indexes_s=%.1f",
             (long long)im->rows, (double)(t1 - t0) / 1e6, (double)(am_now_us() - t1) / 1e6);
     store_indexes_free(&saved);
@@ -416,13 +454,136 @@ static int apply_import(struct store_conn *c, struct store_cmd *cmd)
     return rc;
 }
 
-static int add_issue(struct records_import_result *res, const struct records_issue *is)
+static int add_issue(json_t *issues, const struct records_issue *is)
 {
-    if (json_array_size(res->issues) >= RECORDS_ISSUES_MAX)
+    if (json_array_size(issues) >= RECORDS_ISSUES_MAX)
         return 0;
     json_t *o =
         json_pack("{sI ss ss}", "line", (json_int_t)is->line, "field", is->field, "why", is->why);
-    return o && !json_array_append_new(res->issues, o) ? 0 : AM_ENOMEM;
+    return o && !json_array_append_new(issues, o) ? 0 : AM_ENOMEM;
+}
+
+/*
+ * One part of the check: reads records from rd until the input ends or the
+ * reader reaches `end` (0: no end), counting them and their issues and, if
+ * `slots`, noting where each good one is (struct slot).
+ */
+struct check {
+    struct records_reader rd;
+    size_t end;
+    bool slots_wanted;
+    int64_t records, bad;
+    json_t *issues;
+    struct slot *slots;
+    size_t nslots, cap;
+    struct records_reader start; /* rd once the header is read (the first good record) */
+    int rc;
+};
+
+static void check_run(struct check *k)
+{
+    union records_any *rec = malloc(sizeof(*rec));
+    if (!rec) {
+        k->rc = AM_ENOMEM;
+        return;
+    }
+    while (!k->rc && (!k->end || k->rd.pos < k->end)) {
+        struct records_issue issue;
+        int got = records_reader_next(&k->rd, rec, &issue);
+        if (got == 0)
+            break;
+        if (got < 0) {
+            k->bad++;
+            k->rc = add_issue(k->issues, &issue);
+            continue;
+        }
+        k->records++;
+        if (!k->slots_wanted || k->bad)
+            continue;
+        if (k->nslots == k->cap) {
+            size_t cap = k->cap ? k->cap * 2 : 4096;
+            struct slot *ns = realloc(k->slots, cap * sizeof(*ns));
+            if (!ns) {
+                k->rc = AM_ENOMEM;
+                break;
+            }
+            k->slots = ns;
+            k->cap = cap;
+        }
+        if (!k->nslots)
+            k->start = k->rd;
+        k->slots[k->nslots++] = (struct slot){
+            key_prefix(k->rd.kind == RECORDS_PERSONS ? rec->person.cin : rec->vehicle.plate_key),
+            k->rd.record_pos, k->rd.record_line};
+    }
+    free(rec);
+}
+
+static void *check_main(void *arg)
+{
+    check_run(arg);
+    return NULL;
+}
+
+#define CHECK_SPLIT_MIN ((size_t)4 << 20) /* inputs read by two threads */
+
+/*
+ * The check of the whole input. A large one is read by two threads, the
+ * second from the first line past the middle; its reading counts only if
+ * the first's ends exactly there (a quoted CSV field may hold a newline:
+ * else the first goes on alone). Lines of the second are counted from
+ * where it began, then moved.
+ */
+static void check_all(struct check *a, const char *buf, size_t len)
+{
+    const char *nl = len >= CHECK_SPLIT_MIN ? memchr(buf + len / 2, '\n', len - len / 2) : NULL;
+    size_t split = nl ? (size_t)(nl - buf) + 1 : len;
+    /* The first record, so that the header is read before the second part starts. */
+    a->end = 1;
+    check_run(a);
+    struct check b = {.rd = a->rd, .slots_wanted = a->slots_wanted, .issues = json_array()};
+    b.rd.pos = split;
+    b.rd.line = 1;
+    pthread_t th;
+    bool two = split < len && a->rd.pos < split && b.issues && !a->rc &&
+               pthread_create(&th, NULL, check_main, &b) == 0;
+    a->end = two ? split : 0;
+    check_run(a);
+    if (two) {
+        pthread_join(th, NULL);
+        if (a->rd.pos != split || b.rc) {
+            a->end = 0; /* the second part began inside a record: read it here */
+            check_run(a);
+        } else {
+            int64_t shift = a->rd.line - 1;
+            a->records += b.records;
+            a->bad += b.bad;
+            size_t i;
+            json_t *is;
+            json_array_foreach(b.issues, i, is)
+            {
+                json_t *line = json_object_get(is, "line");
+                json_integer_set(line, json_integer_value(line) + shift);
+                if (json_array_size(a->issues) < RECORDS_ISSUES_MAX)
+                    json_array_append(a->issues, is);
+            }
+            if (!a->bad && b.nslots) {
+                if (a->nslots + b.nslots > a->cap) {
+                    struct slot *ns = realloc(a->slots, (a->nslots + b.nslots) * sizeof(*ns));
+                    if (!ns)
+                        a->rc = AM_ENOMEM;
+                    else
+                        a->slots = ns, a->cap = a->nslots + b.nslots;
+                }
+                for (size_t k = 0; !a->rc && k < b.nslots; k++) {
+                    b.slots[k].line += shift;
+                    a->slots[a->nslots++] = b.slots[k];
+                }
+            }
+        }
+    }
+    json_decref(b.issues);
+    free(b.slots);
 }
 
 int records_import(struct store *st, const char *actor, enum records_kind kind,
@@ -431,13 +592,8 @@ int records_import(struct store *st, const char *actor, enum records_kind kind,
 {
     memset(res, 0, sizeof(*res));
     res->issues = json_array();
-    union records_any *rec = malloc(sizeof(*rec));
-    if (!res->issues || !rec) {
-        free(rec);
-        json_decref(res->issues);
-        res->issues = NULL;
+    if (!res->issues)
         return AM_ENOMEM;
-    }
     /* The input's SHA-256 (what the event names) on a thread of its own, while the check runs. */
     struct hash_job hj = {buf, len, {0}};
     pthread_t hth;
@@ -450,47 +606,19 @@ int records_import(struct store *st, const char *actor, enum records_kind kind,
      * plate key), so that its index grows at a few places instead of
      * everywhere (ids follow that order).
      */
-    struct records_reader rd;
-    records_reader_init(&rd, kind, format, buf, len);
-    struct import im = {kind, format, buf, len, 0, 0, 0, res, {0}, rd, NULL, 0};
-    size_t cap = 0;
-    int rc = 0;
-    for (;;) {
-        struct records_issue issue;
-        int got = records_reader_next(&rd, rec, &issue);
-        if (got == 0)
-            break;
-        if (got > 0) {
-            res->records++;
-            if (kind == RECORDS_HOTLIST || dry_run || res->bad)
-                continue;
-            if (im.nslots == cap) {
-                cap = cap ? cap * 2 : 4096;
-                struct slot *ns = realloc(im.slots, cap * sizeof(*ns));
-                if (!ns) {
-                    rc = AM_ENOMEM;
-                    break;
-                }
-                im.slots = ns;
-            }
-            im.start = rd;
-            im.slots[im.nslots++] = (struct slot){
-                key_prefix(kind == RECORDS_PERSONS ? rec->person.cin : rec->vehicle.plate_key),
-                rd.record_pos, rd.record_line};
-            continue;
-        }
-        res->bad++;
-        if ((rc = add_issue(res, &issue)) != 0)
-            break;
-    }
-    free(rec);
+    struct check k = {.issues = res->issues, .slots_wanted = kind != RECORDS_HOTLIST && !dry_run};
+    records_reader_init(&k.rd, kind, format, buf, len);
+    check_all(&k, buf, len);
+    res->records = k.records;
+    res->bad = k.bad;
     if (hashing)
         pthread_join(hth, NULL);
     am_hex(hj.h, sizeof(hj.h), res->sha256);
-    if (rc || res->bad || dry_run || !res->records) {
-        free(im.slots);
-        return rc ? rc : res->bad ? AM_EINVAL : 0;
+    if (k.rc || res->bad || dry_run || !res->records) {
+        free(k.slots);
+        return k.rc ? k.rc : res->bad ? AM_EINVAL : 0;
     }
+    struct import im = {kind, format, buf, len, 0, 0, 0, res, {0}, k.start, k.slots, k.nslots};
     int64_t t0 = am_now_us();
     if (im.slots && slots_sort(im.slots, im.nslots)) {
         free(im.slots);
@@ -499,12 +627,12 @@ int records_import(struct store *st, const char *actor, enum records_kind kind,
     am_info("records", "import checked", "records=%lld sort_s=%.1f", (long long)res->records,
             (double)(am_now_us() - t0) / 1e6);
     struct store_cmd cmd = {.apply = apply_import, .arg = &im, .actor = actor};
-    rc = store_write(st, &cmd);
+    int rc = store_write(st, &cmd);
     free(cmd.answer);
     free(im.slots);
     if (rc == AM_ECONFLICT && im.conflict.line) {
         res->bad = 1;
-        add_issue(res, &im.conflict);
+        add_issue(res->issues, &im.conflict);
         return AM_EINVAL;
     }
     if (!rc)

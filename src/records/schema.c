@@ -65,6 +65,29 @@ const struct store_migration records_migrations[] = {
      "  subject TEXT NOT NULL,"
      "  access_id INTEGER NOT NULL REFERENCES record_access(id),"
      "  PRIMARY KEY (subject, access_id)) WITHOUT ROWID;"},
+    /*
+     * A VIN's uniqueness as an index of its own (not a column constraint,
+     * whose index cannot be dropped): a large import builds it after its
+     * rows in one sorted pass instead of inserting millions of VINs in
+     * random order (records.c, indexes_drop).
+     */
+    {"records", 2,
+     "CREATE TABLE vehicles_new ("
+     "  id INTEGER PRIMARY KEY,"
+     "  plate TEXT NOT NULL,"
+     "  plate_key TEXT NOT NULL UNIQUE,"
+     "  plate_kind TEXT NOT NULL,"
+     "  country TEXT NOT NULL,"
+     "  vin TEXT,"
+     "  make TEXT NOT NULL, model TEXT NOT NULL, colour TEXT NOT NULL,"
+     "  year INTEGER NOT NULL,"
+     "  owner_cin TEXT,"
+     "  updated_us INTEGER NOT NULL, updated_by TEXT NOT NULL);"
+     "INSERT INTO vehicles_new SELECT * FROM vehicles;"
+     "DROP TABLE vehicles;"
+     "ALTER TABLE vehicles_new RENAME TO vehicles;"
+     "CREATE UNIQUE INDEX vehicles_vin ON vehicles(vin);"
+     "CREATE INDEX vehicles_owner ON vehicles(owner_cin);"},
 };
 
 const size_t records_nmigrations = sizeof(records_migrations) / sizeof(records_migrations[0]);

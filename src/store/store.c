@@ -144,7 +144,8 @@ void store_indexes_free(struct store_indexes **ix)
     *ix = NULL;
 }
 
-int store_indexes_drop(struct store_conn *c, const char *table, struct store_indexes **out)
+int store_indexes_drop(struct store_conn *c, const char *table, bool unique,
+                       struct store_indexes **out)
 {
     *out = NULL;
     if (!c->in_command)
@@ -152,7 +153,7 @@ int store_indexes_drop(struct store_conn *c, const char *table, struct store_ind
     struct store_indexes *ix = calloc(1, sizeof(*ix));
     if (!ix)
         return AM_ENOMEM;
-    int rc = c->be->plain_indexes(c, table, index_keep, ix);
+    int rc = c->be->plain_indexes(c, table, unique, index_keep, ix);
     for (int i = 0; !rc && i < ix->n; i++) {
         /* DROP INDEX "name", the name quoted (its quotes doubled). */
         struct am_buf q;

@@ -146,17 +146,21 @@ const void *store_row_blob(struct store_row *r, int col, size_t *len);
 bool store_row_null(struct store_row *r, int col);
 
 /*
- * For bulk loads, inside apply(): drops the plain (not unique) indexes of
- * `table` and keeps what builds them again, so that millions of rows are
- * indexed afterwards in one sorted pass each instead of one by one in
- * random key order. Within the command's transaction: readers keep the
- * indexes of their snapshot, and a failed command gets them back. Unique
- * indexes stay (they check the rows as they come). store_indexes_restore
- * builds them again and frees *ix (NULL after); store_indexes_free only
- * frees (for a command that fails anyway).
+ * For bulk loads, inside apply(): drops the indexes of `table` that were
+ * created by CREATE INDEX (plain ones; unique ones too if `unique`: then
+ * duplicates are found only when store_indexes_restore builds them again,
+ * which fails with AM_ECONFLICT) and keeps what builds them again, so that
+ * millions of rows are indexed afterwards in one sorted pass each instead
+ * of one by one in random key order. The indexes of column constraints
+ * (UNIQUE, PRIMARY KEY) stay and check the rows as they come. Within the
+ * command's transaction: readers keep the indexes of their snapshot, and a
+ * failed command gets them back. store_indexes_restore builds them again
+ * and frees *ix (NULL after); store_indexes_free only frees (for a command
+ * that fails anyway).
  */
 struct store_indexes;
-int store_indexes_drop(struct store_conn *c, const char *table, struct store_indexes **out);
+int store_indexes_drop(struct store_conn *c, const char *table, bool unique,
+                       struct store_indexes **out);
 int store_indexes_restore(struct store_conn *c, struct store_indexes **ix);
 void store_indexes_free(struct store_indexes **ix);
 

@@ -41,10 +41,12 @@ struct store_backend {
      */
     int (*checkpoint)(void *h, bool restart, int *log_pages, int *done_pages);
     /*
-     * The plain (not unique) indexes of `table`: fn gets rows of (name, the
-     * statement that creates it).
+     * The indexes of `table` that a statement made (not those of its
+     * columns' constraints), unique ones too if `unique`: fn gets rows of
+     * (name, the statement that creates it).
      */
-    int (*plain_indexes)(struct store_conn *c, const char *table, store_row_fn fn, void *arg);
+    int (*plain_indexes)(struct store_conn *c, const char *table, bool unique, store_row_fn fn,
+                         void *arg);
     int64_t (*row_i64)(void *row, int col);
     double (*row_double)(void *row, int col);
     const char *(*row_text)(void *row, int col);

@@ -286,12 +286,13 @@ static bool sq_row_null(void *row, int col)
     return sqlite3_column_type(row, col) == SQLITE_NULL;
 }
 
-static int sq_plain_indexes(struct store_conn *c, const char *table, store_row_fn fn, void *arg)
+static int sq_plain_indexes(struct store_conn *c, const char *table, bool unique, store_row_fn fn,
+                            void *arg)
 {
     return store_query(c,
                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
-                       " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
-                       fn, arg, "t", table);
+                       " AND sql IS NOT NULL AND (? OR sql NOT LIKE 'CREATE UNIQUE%')",
+                       fn, arg, "ti", table, (int64_t)unique);
 }
 
 const struct store_backend store_sqlite_backend = {

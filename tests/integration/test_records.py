@@ -484,6 +484,47 @@ class RecordsTest(h.ServerTestCase):
             digits = rec["cin"].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
             self.assertIn(rec["cin"], [p["cin"] for p in self.search(cin=digits)["items"]])
             self.assertTrue(self.wait_found("%s %s" % (rec["given_ar"], rec["family_ar"])))
+        # Vehicles: the VINs' unique index is built after the rows too, and still
+        # finds a VIN given twice (the last vehicle takes the tenth's). Seed 7 as in
+        # test 5, without its first 100 vehicles (imported there): plates and VINs
+        # are unique within a seed.
+        import csv
+        res = h.run_cli(self.srv.db, "records", "generate", "--out", gen, "--persons", "0",
+                        "--vehicles", "12100", "--hotlist", "0", "--seed", "7", "--format",
+                        "csv")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(os.path.join(gen, "vehicles.csv"), encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        rows = rows[:1] + rows[101:]
+        with open(os.path.join(gen, "vehicles.csv"), "w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        vin = rows[0].index("vin")
+        dup = os.path.join(self.srv.workdir, "vehicles-dup.csv")
+        with open(dup, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(
+                rows[:-1] + [rows[-1][:vin] + [rows[10][vin]] + rows[-1][vin + 1:]])
+        res = self.srv.cli("records", "import", dup, "--kind", "vehicles")
+        self.assertEqual(res.returncode, 1, res.stdout)
+        self.assertIn("vehicles-dup.csv:%d: vin" % len(rows), res.stderr)
+
+        def vehicles(**q):
+            r = self.srv.post("/api/v1/vehicles/search", dict(WHY, **q), token=self.dispatcher)
+            self.assertEqual(r.status, 200, r)
+            return r.json["items"]
+
+        self.assertEqual(vehicles(vin=rows[10][vin]), [])
+        res = self.srv.cli("records", "import", os.path.join(gen, "vehicles.csv"), "--kind",
+                           "vehicles")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("imported 12000 vehicles", res.stdout)
+        self.assertEqual([v["vin"] for v in vehicles(vin=rows[10][vin])], [rows[10][vin]])
+        db = sqlite3.connect("file:%s?mode=ro" % self.srv.db, uri=True)
+        try:
+            names = {r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE tbl_name = 'vehicles'")}
+        finally:
+            db.close()
+        self.assertTrue({"vehicles_vin", "vehicles_owner"} <= names, names)
 
     def wait_found(self, name):
         deadline = time.time() + h.scaled(10)

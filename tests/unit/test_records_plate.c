@@ -1404,6 +1404,100 @@ static void test_writers(void **state)
     am_buf_release(&out);
 }
 
+/* Appends person i as a line of `format`. */
+static void append_person(struct am_buf *out, enum records_format format, int i)
+{
+    union records_any r;
+    make_person(i, &r.person);
+    snprintf(r.person.cin, sizeof(r.person.cin), "ZZ%d", 100000 + i); /* unique */
+    assert_int_equal(records_write(out, RECORDS_PERSONS, format, &r), 0);
+}
+
+static int64_t lines_in(const struct am_buf *b)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < b->len; i++)
+        n += b->data[i] == '\n';
+    return n;
+}
+
+/*
+ * The check of a large import (dry run) is read by two threads, split past
+ * the middle: the counts and the issues' lines are those of one reading,
+ * also when the split falls inside a quoted field that holds newlines.
+ */
+static void test_import_check_in_two_parts(void **state)
+{
+    (void)state;
+    for (int format = RECORDS_CSV; format <= RECORDS_JSONL; format++) {
+        struct am_buf out;
+        am_buf_init(&out, 0);
+        if (format == RECORDS_CSV)
+            assert_int_equal(records_write_header(&out, RECORDS_PERSONS), 0);
+        int n = 0;
+        int64_t bad_line[2] = {0, 0};
+        int nbad = 0;
+        while (out.len < ((size_t)5 << 20)) {
+            /* A bad CIN, in the first fifth and in the last. */
+            if (nbad < 2 && out.len >= (nbad ? (size_t)4 << 20 : (size_t)1 << 20)) {
+                bad_line[nbad++] = lines_in(&out) + 1;
+                const char *line = format == RECORDS_CSV
+                                       ? "1ZZ,,,,Omar,Tazi,,,,,,,,\n"
+                                       : "{\"cin\":\"1ZZ\",\"given_lat\":\"Omar\"}\n";
+                assert_int_equal(am_buf_append(&out, line, strlen(line)), 0);
+            }
+            append_person(&out, (enum records_format)format, n++);
+        }
+        struct records_import_result res;
+        assert_int_equal(records_import(NULL, "t", RECORDS_PERSONS, (enum records_format)format,
+                                        out.data, out.len, true, &res),
+                         AM_EINVAL);
+        assert_int_equal(res.records, n);
+        assert_int_equal(res.bad, 2);
+        assert_int_equal(json_array_size(res.issues), 2);
+        for (size_t i = 0; i < 2; i++)
+            assert_int_equal(
+                json_integer_value(json_object_get(json_array_get(res.issues, i), "line")),
+                bad_line[i]);
+        json_decref(res.issues);
+        am_buf_release(&out);
+    }
+
+    /* CSV: a record whose quoted field holds newlines, across the middle. */
+    struct am_buf first, second, out;
+    am_buf_init(&first, 0);
+    am_buf_init(&second, 0);
+    am_buf_init(&out, 0);
+    assert_int_equal(records_write_header(&first, RECORDS_PERSONS), 0);
+    int n = 0;
+    while (first.len < ((size_t)3 << 20))
+        append_person(&first, RECORDS_CSV, n++);
+    char multi[1200];
+    size_t m = (size_t)snprintf(multi, sizeof(multi), "ZZ1,,,,Omar,Tazi,,,,,,,\"");
+    for (int k = 0; k < 20; k++) /* 20 bytes a line, newlines in quotes */
+        m += (size_t)snprintf(multi + m, sizeof(multi) - m, "Derb Sultan, rue 12\n");
+    m += (size_t)snprintf(multi + m, sizeof(multi) - m, "\",\n");
+    while (second.len + 400 < first.len)
+        append_person(&second, RECORDS_CSV, n++);
+    size_t total = first.len + m + second.len, mid = total / 2;
+    assert_true(mid > first.len + 40 && mid < first.len + m - 40);
+    assert_int_equal(am_buf_append(&out, first.data, first.len), 0);
+    assert_int_equal(am_buf_append(&out, multi, m), 0);
+    assert_int_equal(am_buf_append(&out, second.data, second.len), 0);
+    struct records_import_result res;
+    assert_int_equal(
+        records_import(NULL, "t", RECORDS_PERSONS, RECORDS_CSV, out.data, out.len, true, &res),
+        AM_EINVAL);
+    assert_int_equal(res.records, n);
+    assert_int_equal(res.bad, 1); /* newlines are not allowed in an address */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(res.issues, 0), "line")),
+                     lines_in(&first) + 1);
+    json_decref(res.issues);
+    am_buf_release(&first);
+    am_buf_release(&second);
+    am_buf_release(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1418,6 +1512,7 @@ int main(void)
         cmocka_unit_test(test_kind_format_parse),
         cmocka_unit_test(test_csv_read),
         cmocka_unit_test(test_csv_header),
+        cmocka_unit_test(test_import_check_in_two_parts),
         cmocka_unit_test(test_csv_long_lines),
         cmocka_unit_test(test_jsonl_read),
         cmocka_unit_test(test_writers),

@@ -1364,7 +1364,7 @@ static int apply_bulk(struct store_conn *c, struct store_cmd *cmd)
 {
     struct bulk *b = cmd->arg;
     struct store_indexes *ix = NULL;
-    int rc = store_indexes_drop(c, "items", &ix);
+    int rc = store_indexes_drop(c, "items", false, &ix);
     if (rc)
         return rc;
     b->during = items_indexes(c);
@@ -1384,7 +1384,7 @@ static int read_indexes(struct store_conn *c, void *arg)
 {
     struct store_indexes *ix = NULL;
     /* Not in a command: refused. */
-    assert_int_equal(store_indexes_drop(c, "items", &ix), AM_EINVAL);
+    assert_int_equal(store_indexes_drop(c, "items", false, &ix), AM_EINVAL);
     assert_null(ix);
     *(int64_t *)arg = items_indexes(c);
     return 0;
@@ -1392,7 +1392,8 @@ static int read_indexes(struct store_conn *c, void *arg)
 
 static int read_items(struct store_conn *c, void *arg)
 {
-    return store_query(c, "SELECT count(*) FROM items WHERE name LIKE 'bulk%'", i64_of, arg, "");
+    return store_query(c, "SELECT count(*) FROM items WHERE name LIKE 'bulk%' OR name LIKE 'u_'",
+                       i64_of, arg, "");
 }
 
 /*
@@ -1429,6 +1430,50 @@ static void test_bulk_indexes(void **state)
     assert_int_equal(after, 2);
     assert_int_equal(store_read(f->st, read_items, &rows), 0);
     assert_int_equal(rows, 2);
+}
+
+static int apply_unique_index(struct store_conn *c, struct store_cmd *cmd)
+{
+    (void)cmd;
+    return store_exec(c, "CREATE UNIQUE INDEX items_note_u ON items(note)", "");
+}
+
+/* Unique indexes dropped too: a duplicate goes in, and building the index again refuses it. */
+static int apply_bulk_unique(struct store_conn *c, struct store_cmd *cmd)
+{
+    struct bulk *b = cmd->arg;
+    struct store_indexes *ix = NULL;
+    int rc = store_indexes_drop(c, "items", true, &ix);
+    if (rc)
+        return rc;
+    b->during = items_indexes(c);
+    b->dup_rc =
+        store_exec(c, "INSERT INTO items(name, note) VALUES ('u1', 'same'), ('u2', 'same')", "");
+    rc = store_indexes_restore(c, &ix);
+    store_indexes_free(&ix);
+    return rc;
+}
+
+static void test_bulk_unique_indexes(void **state)
+{
+    struct fixture *f = *state;
+    open_default(f, 64);
+    struct store_cmd cmd = {.apply = apply_unique_index, .actor = "test"};
+    assert_int_equal(store_write(f->st, &cmd), 0);
+    free(cmd.answer);
+    int64_t before = 0, after = 0, rows = -1;
+    assert_int_equal(store_read(f->st, read_indexes, &before), 0);
+    assert_int_equal(before, 3); /* items.name UNIQUE, items_note, items_note_u */
+    struct bulk b = {0};
+    cmd = (struct store_cmd){.apply = apply_bulk_unique, .arg = &b, .actor = "test"};
+    assert_int_equal(store_write(f->st, &cmd), AM_ECONFLICT);
+    free(cmd.answer);
+    assert_int_equal(b.during, 1); /* the column's own stays */
+    assert_int_equal(b.dup_rc, 0); /* nothing checks the note meanwhile */
+    assert_int_equal(store_read(f->st, read_indexes, &after), 0);
+    assert_int_equal(after, 3);
+    assert_int_equal(store_read(f->st, read_items, &rows), 0);
+    assert_int_equal(rows, 0);
 }
 
 /* ------------------------------------------------------------- concurrency */
@@ -1531,6 +1576,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_queries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_indexes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_unique_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_batch_of_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_off_the_writer, setup, teardown),
