@@ -870,6 +870,23 @@ static int hit_cmp(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Persons met by a sweep of lists, visited (visit_list) a few hundred at a time. */
+struct met {
+    uint32_t v[256];
+    uint32_t n;
+};
+
+/* Adds a person met; false once nobody scoring at most `bound` can enter the best. */
+static bool met_add(struct search *s, struct met *m, uint32_t pid, double bound)
+{
+    m->v[m->n++] = pid;
+    if (m->n < sizeof(m->v) / sizeof(m->v[0]))
+        return true;
+    visit_list(s, m->v, m->n, bound);
+    m->n = 0;
+    return !beaten(s, bound);
+}
+
 /* Visits the persons on both lists (sorted), galloping through the longer one. */
 static void visit_both(struct search *s, const struct u32v *x, const struct u32v *y, double bound)
 {
@@ -878,7 +895,8 @@ static void visit_both(struct search *s, const struct u32v *x, const struct u32v
         x = y;
         y = t;
     }
-    uint32_t j = 0, met[256], nmet = 0;
+    uint32_t j = 0;
+    struct met m = {.n = 0};
     for (uint32_t i = 0; i < x->n && j < y->n; i++) {
         uint32_t v = x->v[i], lo = j, hi = j, step = 1;
         while (hi < y->n && y->v[hi] < v) {
@@ -896,16 +914,10 @@ static void visit_both(struct search *s, const struct u32v *x, const struct u32v
                 hi = mid;
         }
         j = lo;
-        if (j < y->n && y->v[j] == v)
-            met[nmet++] = v;
-        if (nmet == sizeof(met) / sizeof(met[0])) {
-            visit_list(s, met, nmet, bound);
-            if (beaten(s, bound))
-                return;
-            nmet = 0;
-        }
+        if (j < y->n && y->v[j] == v && !met_add(s, &m, v, bound))
+            return;
     }
-    visit_list(s, met, nmet, bound);
+    visit_list(s, m.v, m.n, bound);
 }
 
 #define PAIR_CANDS 4 /* spellings of each of the two rarest tokens met first */
@@ -929,20 +941,13 @@ static void mark_upto(struct search *s, const struct qtok *b, size_t n)
 /* visit_list() of the persons of a list who are marked. */
 static void visit_marked(struct search *s, const struct u32v *l, double bound)
 {
-    uint32_t met[256], nmet = 0;
+    struct met m = {.n = 0};
     for (uint32_t k = 0; k < l->n; k++) {
         uint32_t pid = l->v[k];
-        if (!(s->mark[pid >> 3] & (1u << (pid & 7))))
-            continue;
-        met[nmet++] = pid;
-        if (nmet == sizeof(met) / sizeof(met[0])) {
-            visit_list(s, met, nmet, bound);
-            if (beaten(s, bound))
-                return;
-            nmet = 0;
-        }
+        if ((s->mark[pid >> 3] & (1u << (pid & 7))) && !met_add(s, &m, pid, bound))
+            return;
     }
-    visit_list(s, met, nmet, bound);
+    visit_list(s, m.v, m.n, bound);
 }
 
 /*

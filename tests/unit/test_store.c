@@ -1355,21 +1355,25 @@ static int64_t items_indexes(struct store_conn *c)
 }
 
 struct bulk {
-    int fail;       /* returned after the rows, to roll back */
-    int64_t during; /* indexes on items while dropped */
-    int dup_rc;     /* a name inserted twice while dropped */
+    bool unique;         /* unique indexes dropped too */
+    const char *rows;    /* inserted while dropped */
+    const char *dup;     /* a duplicate of the column's own unique key, or NULL */
+    int fail;            /* returned after the rows, to roll back */
+    int64_t during;      /* indexes on items while dropped */
+    int rows_rc, dup_rc; /* what the inserts gave */
 };
 
 static int apply_bulk(struct store_conn *c, struct store_cmd *cmd)
 {
     struct bulk *b = cmd->arg;
     struct store_indexes *ix = NULL;
-    int rc = store_indexes_drop(c, "items", false, &ix);
+    int rc = store_indexes_drop(c, "items", b->unique, &ix);
     if (rc)
         return rc;
     b->during = items_indexes(c);
-    rc = store_exec(c, "INSERT INTO items(name, note) VALUES ('bulk1', 'n1'), ('bulk2', 'n2')", "");
-    b->dup_rc = store_exec(c, "INSERT INTO items(name) VALUES ('bulk1')", "");
+    rc = b->rows_rc = store_exec(c, b->rows, "");
+    if (b->dup)
+        b->dup_rc = store_exec(c, b->dup, "");
     if (!rc && b->fail)
         rc = b->fail;
     if (!rc)
@@ -1396,6 +1400,21 @@ static int read_items(struct store_conn *c, void *arg)
                        i64_of, arg, "");
 }
 
+/* Runs a bulk load; then the indexes and the rows of items are as expected. */
+static void run_bulk(struct fixture *f, struct bulk *b, int want_rc, int64_t want_indexes,
+                     int64_t want_rows)
+{
+    struct store_cmd cmd = {.apply = apply_bulk, .arg = b, .actor = "test"};
+    assert_int_equal(store_write(f->st, &cmd), want_rc);
+    free(cmd.answer);
+    assert_int_equal(b->during, 1); /* items.name's own stays */
+    int64_t indexes = 0, rows = -1;
+    assert_int_equal(store_read(f->st, read_indexes, &indexes), 0);
+    assert_int_equal(indexes, want_indexes);
+    assert_int_equal(store_read(f->st, read_items, &rows), 0);
+    assert_int_equal(rows, want_rows);
+}
+
 /*
  * A bulk load drops the plain indexes (the unique one stays and still
  * refuses a duplicate), builds them again after its rows; a load that
@@ -1405,53 +1424,23 @@ static void test_bulk_indexes(void **state)
 {
     struct fixture *f = *state;
     open_default(f, 64);
-    int64_t before = 0, after = 0, rows = -1;
+    int64_t before = 0;
     assert_int_equal(store_read(f->st, read_indexes, &before), 0);
     assert_int_equal(before, 2); /* items.name UNIQUE, items_note */
-
-    struct bulk failing = {.fail = AM_EINVAL};
-    struct store_cmd cmd = {.apply = apply_bulk, .arg = &failing, .actor = "test"};
-    assert_int_equal(store_write(f->st, &cmd), AM_EINVAL);
-    free(cmd.answer);
-    assert_int_equal(failing.during, 1);
+    const char *insert = "INSERT INTO items(name, note) VALUES ('bulk1', 'n1'), ('bulk2', 'n2')";
+    const char *dup = "INSERT INTO items(name) VALUES ('bulk1')";
+    struct bulk failing = {.rows = insert, .dup = dup, .fail = AM_EINVAL};
+    run_bulk(f, &failing, AM_EINVAL, 2, 0);
     assert_int_equal(failing.dup_rc, AM_ECONFLICT);
-    assert_int_equal(store_read(f->st, read_indexes, &after), 0);
-    assert_int_equal(after, 2);
-    assert_int_equal(store_read(f->st, read_items, &rows), 0);
-    assert_int_equal(rows, 0);
-
-    struct bulk good = {0};
-    cmd = (struct store_cmd){.apply = apply_bulk, .arg = &good, .actor = "test"};
-    assert_int_equal(store_write(f->st, &cmd), 0);
-    free(cmd.answer);
-    assert_int_equal(good.during, 1);
+    struct bulk good = {.rows = insert, .dup = dup};
+    run_bulk(f, &good, 0, 2, 2);
     assert_int_equal(good.dup_rc, AM_ECONFLICT);
-    assert_int_equal(store_read(f->st, read_indexes, &after), 0);
-    assert_int_equal(after, 2);
-    assert_int_equal(store_read(f->st, read_items, &rows), 0);
-    assert_int_equal(rows, 2);
 }
 
 static int apply_unique_index(struct store_conn *c, struct store_cmd *cmd)
 {
     (void)cmd;
     return store_exec(c, "CREATE UNIQUE INDEX items_note_u ON items(note)", "");
-}
-
-/* Unique indexes dropped too: a duplicate goes in, and building the index again refuses it. */
-static int apply_bulk_unique(struct store_conn *c, struct store_cmd *cmd)
-{
-    struct bulk *b = cmd->arg;
-    struct store_indexes *ix = NULL;
-    int rc = store_indexes_drop(c, "items", true, &ix);
-    if (rc)
-        return rc;
-    b->during = items_indexes(c);
-    b->dup_rc =
-        store_exec(c, "INSERT INTO items(name, note) VALUES ('u1', 'same'), ('u2', 'same')", "");
-    rc = store_indexes_restore(c, &ix);
-    store_indexes_free(&ix);
-    return rc;
 }
 
 static void test_bulk_unique_indexes(void **state)
@@ -1461,19 +1450,14 @@ static void test_bulk_unique_indexes(void **state)
     struct store_cmd cmd = {.apply = apply_unique_index, .actor = "test"};
     assert_int_equal(store_write(f->st, &cmd), 0);
     free(cmd.answer);
-    int64_t before = 0, after = 0, rows = -1;
+    int64_t before = 0;
     assert_int_equal(store_read(f->st, read_indexes, &before), 0);
     assert_int_equal(before, 3); /* items.name UNIQUE, items_note, items_note_u */
-    struct bulk b = {0};
-    cmd = (struct store_cmd){.apply = apply_bulk_unique, .arg = &b, .actor = "test"};
-    assert_int_equal(store_write(f->st, &cmd), AM_ECONFLICT);
-    free(cmd.answer);
-    assert_int_equal(b.during, 1); /* the column's own stays */
-    assert_int_equal(b.dup_rc, 0); /* nothing checks the note meanwhile */
-    assert_int_equal(store_read(f->st, read_indexes, &after), 0);
-    assert_int_equal(after, 3);
-    assert_int_equal(store_read(f->st, read_items, &rows), 0);
-    assert_int_equal(rows, 0);
+    /* Unique indexes dropped too: a duplicate goes in, and building the index again refuses it. */
+    struct bulk b = {.unique = true,
+                     .rows = "INSERT INTO items(name, note) VALUES ('u1', 'same'), ('u2', 'same')"};
+    run_bulk(f, &b, AM_ECONFLICT, 3, 0);
+    assert_int_equal(b.rows_rc, 0); /* nothing checks the note meanwhile */
 }
 
 /* ------------------------------------------------------------- concurrency */
