@@ -56,6 +56,7 @@
 
 #include "../common/bench.h"
 #include "../common/samples.h"
+#include "recall.h"
 
 #include "records/format.h"
 #include "records/plate.h"
@@ -134,11 +135,6 @@ static int64_t cpu_us(void)
 static double round3(double v)
 {
     return round(v * 1000) / 1000;
-}
-
-static double ratio(uint64_t a, uint64_t b)
-{
-    return b ? round(10000.0 * (double)a / (double)b) / 10000 : 0;
 }
 
 /* Whether a UTF-8 string holds Arabic letters (U+0600..U+06FF or the presentation forms). */
@@ -669,56 +665,17 @@ static struct name_q *spelling_read(struct store *st, const char *path, size_t *
     return q;
 }
 
-/* Recall counters and latencies of one group of name queries. */
-struct name_stats {
-    struct samples lat;
-    uint64_t n, top1, top10, top100, outranked, bad;
-};
-
-static json_t *name_stats_json(struct name_stats *s)
-{
-    json_t *j = samples_summary(&s->lat);
-    json_object_set_new(j, "recall1", json_real(ratio(s->top1, s->n)));
-    json_object_set_new(j, "recall10", json_real(ratio(s->top10, s->n)));
-    json_object_set_new(j, "recall100", json_real(ratio(s->top100, s->n)));
-    json_object_set_new(j, "found10", json_integer((json_int_t)s->top10));
-    /*
-     * Not in the first 10, behind 10 persons scoring at least its own score
-     * (namesakes, or names nearer to what was typed): the ranking, not the
-     * index, kept it out. Missed: the rest (scored higher than the 10th yet
-     * not returned, or not an answer at all).
-     */
-    json_object_set_new(j, "outranked", json_integer((json_int_t)s->outranked));
-    json_object_set_new(j, "missed", json_integer((json_int_t)(s->n - s->top10 - s->outranked)));
-    if (s->bad)
-        json_object_set_new(j, "refused", json_integer((json_int_t)s->bad));
-    return j;
-}
-
 #define SLOWEST 8 /* the slowest queries of a set, named in its results */
 
 struct name_run {
-    struct name_stats all, by[8];
+    struct name_groups g;
     struct {
         int64_t us;
         size_t i;
     } slow[SLOWEST];
     size_t nslow;
     struct samples cpu; /* thread CPU time of each query: wall minus the machine's noise */
-    const char *by_name[8];
-    int nby;
 };
-
-static struct name_stats *name_group(struct name_run *nr, const char *name)
-{
-    for (int i = 0; i < nr->nby; i++)
-        if (strcmp(nr->by_name[i], name) == 0)
-            return &nr->by[i];
-    if (nr->nby == 8)
-        die("too many groups");
-    nr->by_name[nr->nby] = name;
-    return &nr->by[nr->nby++];
-}
 
 /*
  * The expected person's score for its query, searched with its date of birth
@@ -772,63 +729,28 @@ static json_t *names_run(struct rix *ix, struct name_q *q, size_t n, bool with_y
             nr.slow[k].us = us;
             nr.slow[k].i = i;
         }
-        struct name_stats *g = name_group(&nr, q[i].variant);
-        samples_add(&nr.all.lat, us);
-        samples_add(&g->lat, us);
-        nr.all.n++;
-        g->n++;
-        if (rc) {
-            nr.all.bad++;
-            g->bad++;
-            continue;
-        }
-        size_t rank = 0;
-        for (size_t h = 0; h < nh && !rank; h++)
+        struct name_outcome o = {.refused = rc != 0};
+        for (size_t h = 0; !rc && h < nh && !o.rank; h++)
             if (hits[h].id == q[i].id)
-                rank = h + 1;
-        if (rank == 1) {
-            nr.all.top1++;
-            g->top1++;
-        }
-        if (rank) {
-            nr.all.top10++;
-            g->top10++;
-            nr.all.top100++;
-            g->top100++;
-            continue;
-        }
-        /*
-         * Not in the first 10: is it among the first 100, and did 10 persons
-         * score at least as high as it does (outranked), or was it passed
-         * over (missed)? Its own score is that of the same search with its
-         * date of birth as the filter.
-         */
-        double tenth = nh >= 10 ? hits[9].score : -1;
-        if (nh >= 10) {
+                o.rank = (int)h + 1;
+        if (!rc && !o.rank) {
+            /*
+             * Not in the first 10: is it among the first 100, and did 10
+             * persons score at least as high as it does (outranked), or was
+             * it passed over (missed)? Its own score is that of the same
+             * search with its date of birth as the filter.
+             */
+            double tenth = nh >= 10 ? hits[9].score : -1;
             rq.limit = RIX_LIMIT_MAX;
-            if (!rix_search(ix, &rq, SEARCH_MIN, hits, &nh)) {
-                for (size_t h = 0; h < nh && !rank; h++)
-                    if (hits[h].id == q[i].id)
-                        rank = h + 1;
-                if (rank) {
-                    nr.all.top100++;
-                    g->top100++;
-                }
-            }
+            if (nh >= 10 && !rix_search(ix, &rq, SEARCH_MIN, hits, &nh))
+                for (size_t h = 0; h < nh && !o.in100; h++)
+                    o.in100 = hits[h].id == q[i].id;
+            double own = own_score(ix, &q[i]);
+            o.outranked = own >= 0 && tenth >= own - 1e-9;
         }
-        double own = own_score(ix, &q[i]);
-        if (own >= 0 && tenth >= own - 1e-9) {
-            nr.all.outranked++;
-            g->outranked++;
-        }
+        name_groups_add(&nr.g, q[i].variant, us, &o);
     }
-    json_t *j = name_stats_json(&nr.all);
-    json_t *by = json_object();
-    for (int i = 0; i < nr.nby; i++) {
-        json_object_set_new(by, nr.by_name[i], name_stats_json(&nr.by[i]));
-        free(nr.by[i].lat.v);
-    }
-    json_object_set_new(j, "by", by);
+    json_t *j = name_groups_json(&nr.g);
     json_object_set_new(j, "cpu", samples_summary(&nr.cpu));
     json_t *slow = json_array();
     for (size_t k = 0; k < nr.nslow; k++)
@@ -837,7 +759,6 @@ static json_t *names_run(struct rix *ix, struct name_q *q, size_t n, bool with_y
                             q[nr.slow[k].i].query, "variant", q[nr.slow[k].i].variant));
     json_object_set_new(j, "slowest", slow);
     free(nr.cpu.v);
-    free(nr.all.lat.v);
     return j;
 }
 

@@ -48,6 +48,7 @@
 
 #include "../common/bench.h"
 #include "../common/samples.h"
+#include "recall.h"
 
 static struct {
     const char *conninfo;
@@ -92,11 +93,6 @@ static PGresult *run(const char *name, int n, const char *const *params, bool *t
         return NULL;
     }
     die("%s: %s", name, PQerrorMessage(pg));
-}
-
-static double ratio(uint64_t a, uint64_t b)
-{
-    return b ? round(10000.0 * (double)a / (double)b) / 10000 : 0;
 }
 
 /* ------------------------------------------------------------- queries */
@@ -152,41 +148,6 @@ static struct row *tsv_read(const char *name, size_t *count)
 
 /* ------------------------------------------------------------- names */
 
-struct name_stats {
-    struct samples lat;
-    uint64_t n, top1, top10, top100, outranked, timeouts;
-};
-
-static json_t *name_stats_json(struct name_stats *s)
-{
-    json_t *j = samples_summary(&s->lat);
-    json_object_set_new(j, "recall1", json_real(ratio(s->top1, s->n)));
-    json_object_set_new(j, "recall10", json_real(ratio(s->top10, s->n)));
-    json_object_set_new(j, "recall100", json_real(ratio(s->top100, s->n)));
-    json_object_set_new(j, "found10", json_integer((json_int_t)s->top10));
-    json_object_set_new(j, "outranked", json_integer((json_int_t)s->outranked));
-    json_object_set_new(j, "missed", json_integer((json_int_t)(s->n - s->top10 - s->outranked)));
-    json_object_set_new(j, "timeouts", json_integer((json_int_t)s->timeouts));
-    return j;
-}
-
-struct name_run {
-    struct name_stats all, by[8];
-    char by_name[8][16];
-    int nby;
-};
-
-static struct name_stats *name_group(struct name_run *nr, const char *name)
-{
-    for (int i = 0; i < nr->nby; i++)
-        if (strcmp(nr->by_name[i], name) == 0)
-            return &nr->by[i];
-    if (nr->nby == 8)
-        die("too many groups");
-    snprintf(nr->by_name[nr->nby], sizeof(nr->by_name[0]), "%s", name);
-    return &nr->by[nr->nby++];
-}
-
 /* Where the CIN ranks among the answer's rows (1-based), 0 if absent. */
 static int rank_of(PGresult *r, const char *cin)
 {
@@ -199,8 +160,8 @@ static int rank_of(PGresult *r, const char *cin)
 /* rows: set, variant, CIN, query, year. */
 static json_t *names_run(struct row *q, size_t n, bool with_year, size_t warmup)
 {
-    struct name_run nr;
-    memset(&nr, 0, sizeof(nr));
+    struct name_groups g;
+    memset(&g, 0, sizeof(g));
     const char *stmt = with_year ? "name_year" : "name";
     for (size_t i = 0; i < warmup && n; i++) {
         const char *p[3] = {q[i % n].f[3], "10", "%"};
@@ -215,63 +176,36 @@ static json_t *names_run(struct row *q, size_t n, bool with_year, size_t warmup)
         int64_t t0 = mono_us();
         PGresult *r = run(stmt, with_year ? 3 : 2, p, &to);
         int64_t us = mono_us() - t0;
-        struct name_stats *g = name_group(&nr, q[i].f[1]);
-        samples_add(&nr.all.lat, us);
-        samples_add(&g->lat, us);
-        nr.all.n++;
-        g->n++;
-        if (!r) {
-            nr.all.timeouts++;
-            g->timeouts++;
-            continue;
-        }
-        int rank = rank_of(r, q[i].f[2]), rows = PQntuples(r);
-        double tenth = rows >= 10 ? strtod(PQgetvalue(r, 9, 1), NULL) : -1;
-        /* With --one-pass the first 10 rows are what LIMIT 10 returns (id breaks ties). */
-        if (rank && rank <= 10) {
-            nr.all.top1 += rank == 1;
-            g->top1 += rank == 1;
-            nr.all.top10++;
-            g->top10++;
-            nr.all.top100++;
-            g->top100++;
+        struct name_outcome o = {.timeout = !r};
+        if (r) {
+            int rank = rank_of(r, q[i].f[2]), rows = PQntuples(r);
+            o.rank = rank <= 10 ? rank : 0;
+            o.in100 = rank > 0;
+            double tenth = rows >= 10 ? strtod(PQgetvalue(r, 9, 1), NULL) : -1;
             PQclear(r);
-            continue;
+            /* With --one-pass the first 10 rows are what LIMIT 10 returns (id breaks ties). */
+            if (!o.rank) {
+                /*
+                 * Not in the first 10: is it among the first 100, and did 10
+                 * persons score at least as high as it does (outranked), or is
+                 * it under the threshold (missed)?
+                 */
+                if (!opt.one_pass && rows >= 10) {
+                    p[1] = "100";
+                    r = run(stmt, with_year ? 3 : 2, p, &to);
+                    o.in100 = r && rank_of(r, q[i].f[2]);
+                    PQclear(r);
+                }
+                const char *op[2] = {q[i].f[3], q[i].f[2]};
+                r = run("own", 2, op, &to);
+                double own = r && PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : -1;
+                PQclear(r);
+                o.outranked = own >= 0 && tenth >= own - 1e-9;
+            }
         }
-        PQclear(r);
-        /*
-         * Not in the first 10: is it among the first 100, and did 10 persons
-         * score at least as high as it does (outranked), or is it under the
-         * threshold (missed)?
-         */
-        if (!opt.one_pass && rows >= 10) {
-            p[1] = "100";
-            r = run(stmt, with_year ? 3 : 2, p, &to);
-            rank = r ? rank_of(r, q[i].f[2]) : 0;
-            PQclear(r);
-        }
-        if (rank) {
-            nr.all.top100++;
-            g->top100++;
-        }
-        const char *op[2] = {q[i].f[3], q[i].f[2]};
-        r = run("own", 2, op, &to);
-        double own = r && PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : -1;
-        PQclear(r);
-        if (own >= 0 && tenth >= own - 1e-9) {
-            nr.all.outranked++;
-            g->outranked++;
-        }
+        name_groups_add(&g, q[i].f[1], us, &o);
     }
-    json_t *j = name_stats_json(&nr.all);
-    json_t *by = json_object();
-    for (int i = 0; i < nr.nby; i++) {
-        json_object_set_new(by, nr.by_name[i], name_stats_json(&nr.by[i]));
-        free(nr.by[i].lat.v);
-    }
-    json_object_set_new(j, "by", by);
-    free(nr.all.lat.v);
-    return j;
+    return name_groups_json(&g);
 }
 
 /* ------------------------------------------------------------- plates */
