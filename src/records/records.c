@@ -171,8 +171,8 @@ struct import {
     size_t nslots;
 };
 
+/* Each kind's name, also its table's. */
 static const char *const KIND_NAMES[] = {"persons", "vehicles", "hotlist"};
-static const char *const KIND_TABLES[] = {"persons", "vehicles", "hotlist"};
 
 static uint64_t key_prefix(const char *k)
 {
@@ -426,7 +426,7 @@ static int apply_import(struct store_conn *c, struct store_cmd *cmd)
     if (im->len > (64u << 20))
         rc = store_exec(c, "PRAGMA cache_size = -1048576", "");
     if (!rc)
-        rc = indexes_drop(c, KIND_TABLES[im->kind], im->res->records, &saved);
+        rc = indexes_drop(c, KIND_NAMES[im->kind], im->res->records, &saved);
     int64_t t0 = am_now_us();
     if (!rc)
         rc = write_fed(c, cmd, im, &l);
